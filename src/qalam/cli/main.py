@@ -1,0 +1,163 @@
+"""The ``qalam`` command: serve, check, index, routes.
+
+Exit codes: 0 fine, 1 the site has problems (or a command failed), 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from qalam import __version__
+from qalam.content.site import Site, SiteError
+
+err_console = Console(stderr=True)
+
+
+def open_site(path: str, *, rebuild: bool = False, quiet: bool = False) -> Site:
+    """Open a site, showing a progress bar while the index is (re)built."""
+    try:
+        with Progress(
+            TextColumn("[bold]indexing pages[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err_console, transient=True, disable=quiet,
+        ) as progress:
+            task = progress.add_task("index", total=None)
+
+            def report(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            site = Site(path, progress=report) if not rebuild else Site(path, progress=report, rebuild=True)
+    except SiteError as err:
+        raise click.ClickException(str(err)) from err
+    return site
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qalam")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def cli(verbose: int) -> None:
+    """Qalam: serve a Grav site folder (pages, config, media) in every language."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.argument("site", type=click.Path(exists=True, file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--no-watch", is_flag=True, help="Do not watch the folder for changes.")
+def serve(site: str, host: str, port: int, no_watch: bool) -> None:
+    """Serve SITE (a Grav `user/` folder or a folder holding one) over HTTP."""
+    import uvicorn
+
+    from qalam.web.app import get_asgi_application
+
+    started = time.perf_counter()
+    the_site = open_site(site)
+    app = get_asgi_application(the_site)
+    if not no_watch:
+        threading.Thread(target=_watch, args=(the_site,), daemon=True, name="qalam-watch").start()
+    langs = ", ".join(the_site.language_codes) if the_site.languages.enabled else "single language"
+    err_console.print(
+        f"[bold green]Qalam[/] serving [bold]{the_site.user_dir}[/] ({langs}; "
+        f"{len(the_site.index.entries)} files indexed in {time.perf_counter() - started:.2f} s) "
+        f"at [link]http://{host}:{port}[/link]  (Ctrl+C to stop)"
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")
+
+
+def _watch(site: Site) -> None:
+    """Pick up changed files as they happen (pages and config)."""
+    from watchfiles import watch
+
+    log = logging.getLogger("qalam.watch")
+    paths = [str(site.pages_dir)]
+    if (site.user_dir / "config").is_dir():
+        paths.append(str(site.user_dir / "config"))
+    for _changes in watch(*paths, debounce=200, step=50, raise_interrupt=False):
+        try:
+            t0 = time.perf_counter()
+            report = site.refresh()
+            if report.changed:
+                log.warning("content changed: %d file(s) re-read in %.0f ms", report.parsed + report.removed,
+                            (time.perf_counter() - t0) * 1000)
+        except Exception:  # noqa: BLE001 — the watcher must survive a bad save
+            log.exception("could not refresh the site after a change")
+
+
+@cli.command()
+@click.argument("site", type=click.Path(exists=True, file_okay=False))
+@click.option("--strict", is_flag=True, help="Treat warnings (e.g. a missing image) as errors.")
+def check(site: str, strict: bool) -> None:
+    """Validate every page and config file; print `file:line: problem`; exit 1 on errors."""
+    the_site = open_site(site)
+    problems = the_site.problems()
+    errors = [p for p in problems if p.severity == "error" or strict]
+    for p in problems:
+        click.echo(str(p))
+    pages = len([e for e in the_site.index.entries if not e.endswith("frontmatter.yaml")])
+    summary = f"{pages} page files checked: {len([p for p in problems if p.severity == 'error'])} errors, " \
+              f"{len([p for p in problems if p.severity == 'warning'])} warnings"
+    click.echo(summary, err=True)
+    if errors:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("site", type=click.Path(exists=True, file_okay=False))
+@click.option("--rebuild", is_flag=True, help="Forget the index and parse every file again.")
+def index(site: str, rebuild: bool) -> None:
+    """Build or update the page index in SITE/.qalam/."""
+    t0 = time.perf_counter()
+    the_site = open_site(site, rebuild=rebuild)
+    report = the_site.last_sync
+    click.echo(
+        f"{len(the_site.index.entries)} files indexed ({report.parsed} parsed, {report.removed} removed, "
+        f"{report.unchanged} unchanged) in {time.perf_counter() - t0:.2f} s -> {the_site.index.db_path}"
+    )
+
+
+@cli.command()
+@click.argument("site", type=click.Path(exists=True, file_okay=False))
+@click.option("--lang", "langs", multiple=True, help="Only this language (repeatable).")
+@click.option("--all", "show_all", is_flag=True, help="Also list aliases and pages that are not routable now.")
+def routes(site: str, langs: tuple[str, ...], show_all: bool) -> None:
+    """Print every route with its source file (URL, then file)."""
+    the_site = open_site(site, quiet=True)
+    codes = list(langs) or the_site.language_codes
+    unknown = [c for c in codes if c not in the_site.language_codes]
+    if unknown:
+        raise click.UsageError(
+            f"unknown language {unknown[0]!r}; this site serves: {', '.join(the_site.language_codes) or 'one language'}"
+        )
+    now = the_site.now()
+    for code in codes:
+        tree = the_site.tree(code)
+        for page in tree.iter_pages():
+            if not page.has_file:
+                continue
+            routable = page.routable(now)
+            if not routable and not show_all:
+                continue
+            src = f"pages/{page.file_rel}"
+            flag = "" if routable else "  (not routable now)"
+            click.echo(f"{page.url()}\t{src}{flag}")
+        if show_all:
+            for route, entry in sorted(tree.routes.items()):
+                if not entry.is_main and entry.page.has_file:
+                    prefix = the_site.languages.prefix(code)
+                    click.echo(f"{prefix}{route}\t-> {entry.page.url()}  (alias)")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,262 @@
+"""Pages of one language: header, flags, dates, slug, routes (rule book §1–§4).
+
+A :class:`LanguageTree` holds one :class:`Page` per folder node for one active
+language, picking each node's file by the language fallback chain, and the route
+table of that language. Publication depends on the clock, so flags that can change
+with time are methods taking ``now`` — a scheduled page appears on time without a
+rebuild.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from .config import deep_merge, truthy
+from .dates import parse_grav_date
+from .scan import Node
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .site import Site
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v is not None and str(v) != ""]
+    if isinstance(value, dict):
+        return [str(v) for v in value.values() if v is not None]
+    return [str(value)]
+
+
+class Page:
+    """One page (folder) as seen in one language."""
+
+    def __init__(self, tree: LanguageTree, node: Node, parent: Page | None):
+        site = tree.site
+        self.tree = tree
+        self.site = site
+        self.node = node
+        self.parent = parent
+        self.children: list[Page] = []
+        self.lang = tree.lang
+        self.file_lang: str | None = None
+        self.filename: str | None = None
+        self.template_name = "default"
+        for code in tree.chain:
+            if code in node.files:
+                self.file_lang = code
+                self.filename, self.template_name = node.files[code]
+                break
+        entry = site.index.entries.get(self.file_rel) if self.filename else None
+        header = dict(entry.header) if entry else {}
+        self.error = entry.error if entry else None
+        self.body_line = entry.body_line if entry else 1
+        self.mtime = datetime.fromtimestamp((entry.mtime_ns if entry else 0) / 1e9, tz=timezone.utc)
+        if node.frontmatter is not None and self.filename:
+            fm = site.index.entries.get(node.frontmatter.rel)
+            if fm and fm.header:
+                header = deep_merge(fm.header, header)  # page keys win (rule book §3)
+        self.header: dict = header
+        h = header
+
+        # --- slug, module, template ------------------------------------------
+        slug = h.get("slug")
+        if isinstance(slug, str) and slug.strip():
+            self.slug = slug.strip()
+        else:
+            self.slug = node.folder_slug
+            if site.config.get("system.force_lowercase_urls", True):
+                self.slug = self.slug.lower()
+        self.folder_slug = node.folder_slug.lower() if site.config.get("system.force_lowercase_urls", True) else node.folder_slug
+        self.is_module = node.is_module_folder or self.slug.startswith("_")
+        template = h.get("template")
+        if isinstance(template, str) and template.strip():
+            self.template_name = template.strip()
+        if self.is_module and not self.template_name.startswith("modular/"):
+            self.template_name = "modular/" + self.template_name
+
+        # --- title and menu ----------------------------------------------------
+        title = h.get("title")
+        self.title = str(title) if title not in (None, "") else (self.slug[:1].upper() + self.slug[1:])
+        menu = h.get("menu")
+        self.menu = str(menu) if menu not in (None, "") else self.title
+
+        # --- dates -------------------------------------------------------------
+        tz = site.tz
+        formats = [str(h["dateformat"])] if h.get("dateformat") else []
+        formats += site.config.date_formats
+        self.date_from_header = parse_grav_date(h.get("date"), tz=tz, formats=formats) if "date" in h else None
+        self.date = self.date_from_header or self.mtime
+        modified = parse_grav_date(h.get("modified"), tz=tz, formats=formats) if h.get("modified") else None
+        self.modified = modified or self.mtime
+        self.publish_date = parse_grav_date(h.get("publish_date"), tz=tz, formats=formats) if h.get("publish_date") else None
+        self.unpublish_date = (
+            parse_grav_date(h.get("unpublish_date"), tz=tz, formats=formats) if h.get("unpublish_date") else None
+        )
+
+        # --- flags ---------------------------------------------------------------
+        self._published_header = truthy(h["published"]) if "published" in h else None
+        if "visible" in h:
+            self._visible = truthy(h["visible"])
+        else:
+            self._visible = node.order is not None
+        if self.is_module:
+            self._visible = False
+        if self.filename is None:
+            self._routable = False
+        elif self.is_module:
+            self._routable = truthy(h.get("routable", False))
+        else:
+            self._routable = truthy(h.get("routable", True))
+
+        # --- taxonomy -------------------------------------------------------------
+        tax = h.get("taxonomy") if isinstance(h.get("taxonomy"), dict) else {}
+        self.taxonomy: dict[str, list[str]] = {str(k): _as_list(v) for k, v in tax.items()}
+
+        # --- routes -----------------------------------------------------------------
+        parent_route = parent.route if parent is not None and parent.node.rel else ""
+        parent_raw = parent.raw_route if parent is not None and parent.node.rel else ""
+        home_alias = tree.home_alias
+        if (
+            parent is not None
+            and site.config.get("system.home.hide_in_urls")
+            and parent.route == home_alias
+        ):
+            parent_route = ""
+        self.route = f"{parent_route}/{self.slug}"
+        self.raw_route = f"{parent_raw}/{self.folder_slug}"
+        routes = h.get("routes") if isinstance(h.get("routes"), dict) else {}
+        self.aliases = [str(a) for a in _as_list(routes.get("aliases"))]
+        self.canonical_route = str(routes["canonical"]) if routes.get("canonical") else None
+        if routes.get("default"):
+            self.aliases.append(self.route)
+            self.route = str(routes["default"])
+        self.redirect = str(h["redirect"]) if h.get("redirect") else None
+        self.external_url = str(h["external_url"]) if h.get("external_url") else None
+
+    # --- derived -------------------------------------------------------------------
+    @property
+    def file_rel(self) -> str:
+        return self.node.file_rel(self.filename) if self.filename else ""
+
+    @property
+    def is_home(self) -> bool:
+        return self.route == self.tree.home_alias
+
+    def published(self, now: datetime) -> bool:
+        """`published:` wins; else publish/unpublish dates against ``now`` (Page::setPublishState)."""
+        if self._published_header is not None:
+            return self._published_header
+        if self.site.config.get("system.pages.publish_dates", True):
+            if self.publish_date is not None and self.publish_date > now:
+                return False
+            if self.unpublish_date is not None and self.unpublish_date <= now:
+                return False
+        return True
+
+    def visible(self, now: datetime) -> bool:
+        return self._visible and self.published(now)
+
+    def routable(self, now: datetime) -> bool:
+        return self._routable and self.published(now)
+
+    @property
+    def has_file(self) -> bool:
+        return self.filename is not None
+
+    def next_change(self, now: datetime) -> datetime | None:
+        """The next moment this page's publication state changes (bounds cache lifetimes)."""
+        if self._published_header is not None:
+            return None
+        times = [t for t in (self.publish_date, self.unpublish_date) if t is not None and t > now]
+        return min(times) if times else None
+
+    def url(self) -> str:
+        """Public URL path of the page in its tree's language."""
+        if self.external_url:
+            return self.external_url
+        prefix = self.site.config.languages.prefix(self.lang)
+        if self.is_home:
+            return prefix or "/"
+        return prefix + self.route
+
+    def header_get(self, dotted: str, default: Any = None) -> Any:
+        cur: Any = self.header
+        for part in dotted.split("."):
+            if isinstance(cur, dict) and part in cur:
+                cur = cur[part]
+            else:
+                return default
+        return cur
+
+    def theme_var(self, name: str, default: Any = None) -> Any:
+        """Grav's theme_var: the page header, then its ancestors', then the theme config."""
+        page: Page | None = self
+        while page is not None and page.node.rel:
+            if name in page.header:
+                return page.header[name]
+            page = page.parent
+        return self.site.config.get(f"themes.{self.site.theme_name}.{name}", default)
+
+    def __repr__(self) -> str:
+        return f"<Page {self.lang or '-'}:{self.route} {self.file_rel or self.node.rel}>"
+
+
+@dataclass
+class RouteEntry:
+    page: Page
+    is_main: bool  # the page's main route (not an alias)
+
+
+class LanguageTree:
+    """Every page node as seen in one language, with that language's route table."""
+
+    def __init__(self, site: Site, lang: str):
+        self.site = site
+        self.lang = lang
+        self.chain = site.config.languages.fallback_chain(lang)
+        alias = site.config.get("system.home.alias") or "/home"
+        home_aliases = site.config.get("system.home.aliases")
+        if isinstance(home_aliases, dict) and home_aliases.get(lang):
+            alias = home_aliases[lang]
+        self.home_alias = "/" + str(alias).strip("/")
+        self.pages: dict[str, Page] = {}
+        self.routes: dict[str, RouteEntry] = {}
+        self.root = Page(self, site.scan.root, None)
+        self.root.route = "/"
+        self._build(self.root)
+        self.home: Page | None = self.routes[self.home_alias].page if self.home_alias in self.routes else None
+
+    def _build(self, parent: Page) -> None:
+        for child_node in parent.node.children:
+            page = Page(self, child_node, parent)
+            self.pages[child_node.rel] = page
+            parent.children.append(page)
+            self._register(page)
+            self._build(page)
+
+    def _register(self, page: Page) -> None:
+        # Route, raw route, canonical and aliases; the page registered last wins a clash.
+        extra = [page.canonical_route] if page.canonical_route else []
+        for route in (page.raw_route, *extra, *page.aliases):
+            self.routes[_norm(route)] = RouteEntry(page, False)
+        self.routes[_norm(page.route)] = RouteEntry(page, True)
+
+    def find(self, route: str) -> Page | None:
+        entry = self.routes.get(_norm(route))
+        return entry.page if entry else None
+
+    def iter_pages(self):
+        return iter(self.pages.values())
+
+
+_SLASHES = re.compile(r"/+")
+
+
+def _norm(route: str) -> str:
+    route = _SLASHES.sub("/", "/" + route.strip())
+    return route.rstrip("/") or "/"

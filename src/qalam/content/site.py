@@ -1,0 +1,460 @@
+"""The central :class:`Site` object: config + page index + language trees + rendering.
+
+Everything else (web views, CLI, export) receives a ``Site``. Phases, in order:
+load config -> scan folders -> sync the index -> build language trees (lazily) ->
+dispatch a request path -> render content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .collections import Listing, collection
+from .config import Config, load_config, truthy
+from .index import PageIndex, SyncReport
+from .pages import LanguageTree, Page
+from .problems import Problem
+from .render import RenderedContent, Renderer
+from .scan import ScanResult, scan_pages
+
+log = logging.getLogger("qalam.site")
+
+
+class SiteError(Exception):
+    """The folder given is not a site we can serve (message says what to do)."""
+
+
+def find_user_dir(path: str | os.PathLike) -> Path:
+    """Accept a Grav ``user/`` folder or a folder holding one (or a multisite ``user/sites/x``)."""
+    p = Path(path).expanduser().resolve()
+    if not p.exists():
+        raise SiteError(f"{path}: no such folder")
+    if (p / "pages").is_dir():
+        return p
+    if (p / "user" / "pages").is_dir():
+        return p / "user"
+    raise SiteError(
+        f"{path}: not a Grav site folder — expected a 'pages/' folder in it (a Grav 'user/' folder) "
+        f"or a 'user/pages/' folder below it"
+    )
+
+
+def default_state_dir(user_dir: Path) -> Path:
+    """``<site>/.qalam``; when the site folder is read-only, a per-site folder in the user cache."""
+    state = user_dir / ".qalam"
+    try:
+        state.mkdir(exist_ok=True)
+        probe = state / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+        gi = state / ".gitignore"
+        if not gi.exists():
+            gi.write_text("# Qalam's derived state: rebuilt with `qalam index --rebuild`\n*\n")
+        return state
+    except OSError:
+        digest = hashlib.sha256(str(user_dir).encode()).hexdigest()[:16]
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "qalam" / digest
+        base.mkdir(parents=True, exist_ok=True)
+        return base
+
+
+@dataclass
+class Resolution:
+    """What a request path leads to."""
+
+    kind: str  # "page" | "redirect" | "media" | "not_found"
+    lang: str = ""
+    page: Page | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    location: str | None = None
+    status: int = 200
+    file: Path | None = None
+
+
+class Site:
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        state_dir: str | os.PathLike | None = None,
+        config_overrides: dict | None = None,
+        clock=None,
+        progress=None,
+        rebuild: bool = False,
+    ):
+        self.user_dir = find_user_dir(path)
+        self.pages_dir = self.user_dir / "pages"
+        self.state_dir = Path(state_dir) if state_dir else default_state_dir(self.user_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._config_overrides = config_overrides
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._lock = threading.RLock()
+        self.index = PageIndex(self.state_dir / "index.sqlite3", self.pages_dir)
+        self.version = 0
+        self.config: Config
+        self.scan: ScanResult
+        self._trees: dict[str, LanguageTree] = {}
+        self._config_stamp: tuple = ()
+        self.load_config()
+        self.renderer = Renderer(self)
+        self._ui_strings: dict[str, dict] = {}
+        if rebuild:
+            self.index.clear()
+        self.last_sync = self.refresh(progress=progress)
+
+    # --- phases ------------------------------------------------------------------
+    def load_config(self) -> None:
+        self.config = load_config(self.user_dir, self._config_overrides)
+        self.tz = self.config.timezone
+        self.languages = self.config.languages
+        self.theme_name = str(self.config.get("qalam.theme") or "default")
+        self._config_stamp = self._stat_config()
+        for p in self.config.problems:
+            log.warning("%s", p)
+
+    def _stat_config(self) -> tuple:
+        out = []
+        cfg = self.user_dir / "config"
+        if cfg.is_dir():
+            for dirpath, _dirs, files in os.walk(cfg):
+                for f in sorted(files):
+                    if f.endswith(".yaml"):
+                        st = os.stat(os.path.join(dirpath, f))
+                        out.append((os.path.join(dirpath, f), st.st_mtime_ns, st.st_size))
+        return tuple(sorted(out))
+
+    def refresh(self, *, progress=None, force_config: bool = False) -> SyncReport:
+        """Re-scan the folders and re-parse what changed; cheap when nothing did."""
+        with self._lock:
+            config_changed = force_config or self._stat_config() != self._config_stamp
+            if config_changed:
+                self.load_config()
+            media_types = {str(k).lower() for k in (self.config.get("media.types") or {})}
+            scan = scan_pages(
+                self.pages_dir,
+                languages=self.languages.supported,
+                media_types=media_types,
+                ignore_folders=set(self.config.get("system.pages.ignore_folders") or []),
+                ignore_files=set(self.config.get("system.pages.ignore_files") or []),
+            )
+            report = self.index.sync(scan.files, progress=progress)
+            structure = _structure_key(scan)
+            if config_changed or report.changed or structure != getattr(self, "_structure", None):
+                self.scan = scan
+                self._structure = structure
+                self._trees = {}
+                self.version += 1
+                self.renderer.clear()
+                self._ui_strings = {}
+            return report
+
+    def rebuild_index(self, *, progress=None) -> SyncReport:
+        with self._lock:
+            self.index.clear()
+            self._structure = None
+            return self.refresh(progress=progress, force_config=True)
+
+    def ui_strings(self, lang: str) -> dict:
+        """Site overrides of theme strings: ``user/languages/<lang>.yaml``, key ``QALAM``."""
+        if lang not in self._ui_strings:
+            from .frontmatter import FrontMatterError, load_yaml_file
+
+            data: dict = {}
+            path = self.user_dir / "languages" / f"{lang}.yaml"
+            if path.is_file():
+                try:
+                    loaded = load_yaml_file(path)
+                    data = loaded.get("QALAM") or {} if isinstance(loaded, dict) else {}
+                except (FrontMatterError, OSError) as err:
+                    log.warning("%s: %s", path, err)
+            self._ui_strings[lang] = {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        return self._ui_strings[lang]
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # --- languages and trees -------------------------------------------------------
+    @property
+    def language_codes(self) -> list[str]:
+        """Languages the site serves; ``['']`` when multi-language is off."""
+        return list(self.languages.supported) or [""]
+
+    @property
+    def default_lang(self) -> str:
+        return self.languages.default
+
+    def tree(self, lang: str | None = None) -> LanguageTree:
+        lang = self.default_lang if lang is None else lang
+        tree = self._trees.get(lang)
+        if tree is None:
+            with self._lock:
+                tree = self._trees.get(lang)
+                if tree is None:
+                    tree = LanguageTree(self, lang)
+                    self._trees[lang] = tree
+        return tree
+
+    def html_lang(self, lang: str) -> str:
+        return lang or str(self.config.get("site.default_lang") or "en")
+
+    # --- content -------------------------------------------------------------------
+    def content(self, page: Page) -> RenderedContent:
+        return self.renderer.content(page)
+
+    def listing(self, page: Page, params: dict | None = None) -> Listing | None:
+        return collection(page, self.now(), params=params)
+
+    def translations(self, page: Page) -> dict[str, Page]:
+        """The same folder in every language whose tree has a file for it."""
+        out = {}
+        for code in self.languages.supported:
+            other = self.tree(code).pages.get(page.node.rel)
+            if other is not None and other.has_file and other.file_lang in (code, ""):
+                out[code] = other
+        return out
+
+    # --- dispatch --------------------------------------------------------------------
+    def resolve(self, raw_path: str, *, accept_language: str | None = None) -> Resolution:
+        """Map a request path to a page, redirect, media file or 404 (Pages::dispatch)."""
+        path = urllib.parse.unquote(raw_path or "/")
+        if "\x00" in path:
+            return Resolution("not_found", status=404)
+        if path != "/" and path.endswith("/") and int(self.config.get("system.pages.redirect_trailing_slash") or 0):
+            return Resolution("redirect", location=_quote(path.rstrip("/") or "/"), status=301)
+        if path.startswith("/user/pages/"):
+            return self._static_media(path[len("/user/pages/"):])
+
+        # Language from the path prefix, then the default (or Accept-Language if enabled).
+        lang, rest, had_prefix = self._split_language(path)
+        if lang is None:
+            lang = self._preferred_language(accept_language)
+            needs_prefix = bool(self.languages.prefix(lang))
+            if needs_prefix:
+                target = self.languages.prefix(lang) + ("" if rest == "/" else rest)
+                return Resolution("redirect", lang=lang, location=_quote(target), status=302)
+        elif not self.languages.prefix(lang) and had_prefix:
+            return Resolution("redirect", lang=lang, location=_quote(rest), status=302)
+
+        route, params = self._split_params(rest)
+        tree = self.tree(lang)
+        now = self.now()
+        page = tree.home if route == "/" else tree.find(route)
+        if page is not None:
+            return self._page_resolution(page, route, lang, params, now)
+
+        target = self._site_route(route)
+        if target is not None:
+            page = tree.find(target)
+            if page is not None:
+                return self._page_resolution(page, page.route, lang, params, now)
+        redirect = self._site_redirect(route)
+        if redirect is not None:
+            location, status = redirect
+            if location.startswith("/") and not location.startswith("//"):
+                location = self.languages.prefix(lang) + location
+            return Resolution("redirect", lang=lang, location=location, status=status)
+
+        media = self._page_media(tree, route)
+        if media is not None:
+            return Resolution("media", lang=lang, file=media)
+        return Resolution("not_found", lang=lang, status=404)
+
+    def _split_language(self, path: str) -> tuple[str | None, str, bool]:
+        if not self.languages.enabled:
+            return "", path, False
+        m = re.match(r"^/([^/?]+)(/.*)?$", path)
+        if m:
+            seg = m.group(1).lower()
+            for code in self.languages.supported:
+                if code.lower() == seg:
+                    return code, m.group(2) or "/", True
+        return None, path, False
+
+    def _preferred_language(self, accept_language: str | None) -> str:
+        if accept_language and truthy(self.config.get("system.languages.http_accept_language")):
+            for part in accept_language.split(","):
+                code = part.split(";")[0].strip().lower()
+                for cand in (code, code.split("-")[0]):
+                    for lang in self.languages.supported:
+                        if lang.lower() == cand:
+                            return lang
+        return self.default_lang
+
+    def _split_params(self, path: str) -> tuple[str, dict[str, str]]:
+        sep = str(self.config.get("system.param_sep") or ":")
+        segs, params = [], {}
+        for seg in path.split("/"):
+            if sep in seg:
+                key, _, value = seg.partition(sep)
+                params[key] = value
+            elif seg:
+                segs.append(seg)
+        return "/" + "/".join(segs), params
+
+    def _page_resolution(self, page: Page, route: str, lang: str, params: dict, now: datetime) -> Resolution:
+        if page.redirect:
+            location, status = _redirect_target(page.redirect, int(self.config.get("system.pages.redirect_default_code") or 302))
+            if location.startswith("/") and not location.startswith("//"):
+                location = self.languages.prefix(lang) + location
+            return Resolution("redirect", lang=lang, page=page, location=location, status=status)
+        if not page.published(now):
+            return Resolution("not_found", lang=lang, status=404)
+        if not page.routable(now):
+            # A folder without a routable page redirects to its first visible, routable child.
+            for child in page.children:
+                if child.visible(now) and child.routable(now):
+                    return Resolution("redirect", lang=lang, location=_quote(child.url()), status=302)
+            return Resolution("not_found", lang=lang, status=404)
+        main = page.route if not page.is_home else "/"
+        if (
+            route not in (main, page.route)
+            and truthy(page.header.get("redirect_default_route", self.config.get("system.pages.redirect_default_route")))
+        ):
+            return Resolution("redirect", lang=lang, location=_quote(page.url()), status=301)
+        return Resolution("page", lang=lang, page=page, params=params)
+
+    def _site_route(self, route: str) -> str | None:
+        routes = self.config.get("site.routes") or {}
+        if not isinstance(routes, dict):
+            return None
+        if route in routes:
+            return str(routes[route])
+        for key in reversed(list(routes)):
+            try:
+                m = re.match("^" + str(key) + "$", route)
+            except re.error:
+                continue
+            if m:
+                return m.expand(_php_refs(str(routes[key])))
+        return None
+
+    def _site_redirect(self, route: str) -> tuple[str, int] | None:
+        redirects = self.config.get("site.redirects") or {}
+        if not isinstance(redirects, dict):
+            return None
+        default = int(self.config.get("system.pages.redirect_default_code") or 302)
+        if route in redirects:
+            return _redirect_target(str(redirects[route]), default)
+        for key in redirects:
+            try:
+                m = re.match("^" + str(key) + "$", route)
+            except re.error:
+                continue
+            if m:
+                return _redirect_target(m.expand(_php_refs(str(redirects[key]))), default)
+        return None
+
+    def _static_media(self, rel: str) -> Resolution:
+        """``/user/pages/<folder path>/<file>``: only media files inside the pages folder."""
+        path = self.safe_media_path(rel)
+        if path is None:
+            return Resolution("not_found", status=404)
+        return Resolution("media", file=path)
+
+    def safe_media_path(self, rel: str) -> Path | None:
+        parts = [p for p in rel.split("/") if p]
+        if not parts or any(p in (".", "..") or p.startswith(".") or "\\" in p for p in parts):
+            return None
+        folder = "/".join(parts[:-1])
+        node = self.scan.nodes.get(folder)
+        if node is None or parts[-1] not in node.media:
+            return None
+        path = (self.pages_dir / folder / parts[-1]).resolve()
+        try:
+            path.relative_to(self.pages_dir.resolve())
+        except ValueError:
+            return None
+        return path
+
+    def _page_media(self, tree: LanguageTree, route: str) -> Path | None:
+        """``/route/of/page/file.jpg`` (Grav::fallbackUrl): the medium of the page at the dirname."""
+        dirname, _, name = route.rpartition("/")
+        page = tree.home if dirname in ("", "/") and tree.home and name in tree.home.node.media else tree.find(dirname or "/")
+        if page is None or name not in page.node.media:
+            return None
+        return self.safe_media_path(page.node.file_rel(name))
+
+    def media_url(self, page: Page, name: str) -> str:
+        return "/user/pages/" + urllib.parse.quote(page.node.file_rel(name))
+
+    # --- checking ---------------------------------------------------------------------
+    def problems(self) -> list[Problem]:
+        """Every problem in config and content (for `qalam check`)."""
+        out = list(self.config.problems)
+        for entry in sorted(self.index.entries.values(), key=lambda e: e.rel):
+            if entry.error:
+                msg = entry.error["message"]
+                if entry.error.get("hint"):
+                    msg += f" — {entry.error['hint']}"
+                out.append(Problem(f"pages/{entry.rel}", entry.error.get("line"), msg))
+        for lang in self.language_codes:
+            for page in self.tree(lang).iter_pages():
+                if not page.has_file or page.file_lang not in (lang, ""):
+                    continue
+                if page.error:
+                    continue
+                rel = f"pages/{page.file_rel}"
+                for key in ("date", "publish_date", "unpublish_date"):
+                    if page.header.get(key) not in (None, "") and getattr(page, "date_from_header" if key == "date" else key) is None:
+                        out.append(Problem(rel, _key_line(self.pages_dir / page.file_rel, key), f"{key}: cannot read {page.header[key]!r} as a date (write it as 'd-m-Y H:i', e.g. '20-07-2022 10:00')"))
+                try:
+                    rendered = self.content(page)
+                except Exception as err:  # noqa: BLE001 — a check must report, not crash
+                    out.append(Problem(rel, None, f"cannot render: {err}"))
+                    continue
+                for warning in rendered.warnings:
+                    out.append(Problem(rel, None, warning, "warning"))
+        seen = set()
+        unique = []
+        for p in out:
+            if (p.path, p.line, p.message) not in seen:
+                seen.add((p.path, p.line, p.message))
+                unique.append(p)
+        return unique
+
+    def close(self) -> None:
+        self.index.close()
+
+
+def _structure_key(scan: ScanResult) -> tuple:
+    return tuple(
+        (rel, tuple(sorted(node.files.items())), tuple(sorted((k, v.mtime_ns, v.size) for k, v in node.media.items())))
+        for rel, node in scan.nodes.items()
+    )
+
+
+def _redirect_target(value: str, default: int) -> tuple[str, int]:
+    m = re.match(r"^(.*?)\[(30[0-8])\]$", value.strip())
+    if m:
+        return m.group(1).strip(), int(m.group(2))
+    return value.strip(), default
+
+
+def _php_refs(template: str) -> str:
+    return re.sub(r"\$(\d+)", r"\\g<\1>", template)
+
+
+def _quote(path: str) -> str:
+    return urllib.parse.quote(path, safe="/:@!$&'()*+,;=-._~%")
+
+
+def _key_line(path: Path, key: str) -> int | None:
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            for i, line in enumerate(fh, 1):
+                if line.startswith(f"{key}:"):
+                    return i
+                if i > 400:
+                    break
+    except OSError:
+        return None
+    return None
+

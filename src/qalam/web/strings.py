@@ -1,0 +1,61 @@
+"""The theme's interface strings in Kazakh, Russian and English.
+
+A site can override or add strings in ``user/languages/<lang>.yaml`` under a
+``QALAM:`` key (Grav keeps UI strings in ``user/languages``), e.g.
+``QALAM: {read_more: "Толығырақ"}``.
+"""
+
+from __future__ import annotations
+
+STRINGS: dict[str, dict[str, str]] = {
+    "read_more": {"kk": "Толығырақ", "ru": "Читать далее", "en": "Read more"},
+    "continue_reading": {"kk": "Жалғасын оқу", "ru": "Читать полностью", "en": "Continue reading"},
+    "previous": {"kk": "Алдыңғы", "ru": "Назад", "en": "Previous"},
+    "next": {"kk": "Келесі", "ru": "Далее", "en": "Next"},
+    "page_n_of_m": {"kk": "{n}-бет, барлығы {m}", "ru": "Страница {n} из {m}", "en": "Page {n} of {m}"},
+    "not_found_title": {"kk": "Бет табылмады", "ru": "Страница не найдена", "en": "Page not found"},
+    "not_found_text": {
+        "kk": "Сіз іздеген бет жоқ немесе жойылған.",
+        "ru": "Запрошенная страница не существует или была удалена.",
+        "en": "The page you asked for does not exist or was removed.",
+    },
+    "back_home": {"kk": "Басты бетке оралу", "ru": "На главную", "en": "Back to the home page"},
+    "tags": {"kk": "Тегтер", "ru": "Теги", "en": "Tags"},
+    "category": {"kk": "Санат", "ru": "Рубрика", "en": "Category"},
+    "latest": {"kk": "Соңғы жаңалықтар", "ru": "Последние новости", "en": "Latest"},
+    "sections": {"kk": "Бөлімдер", "ru": "Разделы", "en": "Sections"},
+    "language": {"kk": "Тіл", "ru": "Язык", "en": "Language"},
+    "menu": {"kk": "Мәзір", "ru": "Меню", "en": "Menu"},
+    "filtered_by": {"kk": "Сүзгі", "ru": "Фильтр", "en": "Filtered by"},
+    "no_items": {"kk": "Әзірге жазба жоқ.", "ru": "Пока нет записей.", "en": "Nothing here yet."},
+    "view_all_of": {"kk": "Толық оқу: «{title}»", "ru": "Читать полностью: «{title}»", "en": "View all of “{title}”"},
+    "skip_to_content": {"kk": "Мазмұнға өту", "ru": "Перейти к содержанию", "en": "Skip to content"},
+    "powered_by": {"kk": "Qalam негізінде", "ru": "Работает на Qalam", "en": "Powered by Qalam"},
+}
+
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+
+
+def ui_string(key: str, lang: str, **fmt) -> str:
+    """A UI string in ``lang`` (English when missing), with ``{name}`` placeholders filled."""
+    from .app import current_site
+
+    override = None
+    try:
+        site = current_site()
+        override = site.ui_strings(lang).get(key) if hasattr(site, "ui_strings") else None
+    except RuntimeError:
+        pass
+    text = override or STRINGS.get(key, {}).get(lang) or STRINGS.get(key, {}).get("en") or key
+    return text.format(**fmt) if fmt else text
+
+
+def language_name(code: str) -> str:
+    if code in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[code]
+    try:
+        from babel import Locale
+
+        return Locale.parse(code).get_display_name(code).capitalize()
+    except Exception:  # noqa: BLE001 — any unknown code just shows itself
+        return code

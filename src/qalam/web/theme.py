@@ -1,0 +1,84 @@
+"""Jinja2 theme environment: template lookup by Grav template name, filters, UI strings."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from qalam.lang.dates import format_date
+
+from .app import THEMES_DIR, current_site
+from .strings import ui_string
+
+_env: dict[str, jinja2.Environment] = {}
+_lock = threading.Lock()
+
+
+def theme_dirs(site) -> list[Path]:
+    """The site's own theme folder first (``qalam.theme`` as a path), then the default theme."""
+    name = site.theme_name
+    dirs: list[Path] = []
+    candidate = Path(name)
+    if not candidate.is_absolute():
+        candidate = site.user_dir / name
+    if (candidate / "templates").is_dir():
+        dirs.append(candidate)
+    elif (THEMES_DIR / name / "templates").is_dir():
+        dirs.append(THEMES_DIR / name)
+    if THEMES_DIR / "default" not in dirs:
+        dirs.append(THEMES_DIR / "default")
+    return dirs
+
+
+def reset_environment() -> None:
+    with _lock:
+        _env.clear()
+
+
+def environment() -> jinja2.Environment:
+    site = current_site()
+    key = f"{id(site)}:{site.theme_name}"
+    env = _env.get(key)
+    if env is None:
+        with _lock:
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader([str(d / "templates") for d in theme_dirs(site)]),
+                autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+                trim_blocks=True,
+                lstrip_blocks=True,
+                auto_reload=True,
+            )
+            env.filters["date"] = lambda value, lang, style="long", tz=None: (
+                format_date(value, lang, style, tz=tz or current_site().tz) if value else ""
+            )
+            env.globals["t"] = ui_string
+            env.filters["safe_html"] = Markup
+            _env[key] = env
+    return env
+
+
+def page_template(name: str) -> jinja2.Template:
+    """`<name>.html`, else `default.html` (modules: `modular/<name>.html`, else `modular/default.html`)."""
+    env = environment()
+    candidates = [f"{name}.html"]
+    if name.startswith("modular/"):
+        candidates.append("modular/default.html")
+    candidates.append("default.html")
+    return env.select_template(candidates)
+
+
+def static_file(name: str) -> Path | None:
+    site = current_site()
+    for d in theme_dirs(site):
+        base = (d / "static").resolve()
+        path = (base / name).resolve()
+        try:
+            path.relative_to(base)
+        except ValueError:
+            return None
+        if path.is_file():
+            return path
+    return None

@@ -1,0 +1,105 @@
+"""The one catch-all view: ask the site what the path is, hand it to a template."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+from datetime import timedelta
+
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils.http import http_date
+
+from qalam.content.collections import content_spec
+
+from ..app import current_site
+from ..context import page_context
+from ..strings import ui_string
+from ..theme import environment, page_template
+
+log = logging.getLogger("qalam.web")
+
+
+def dispatch(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    site = current_site()
+    res = site.resolve(request.path, accept_language=request.headers.get("Accept-Language"))
+    if res.kind == "redirect":
+        response = HttpResponse(status=res.status)
+        response["Location"] = res.location
+        return response
+    if res.kind == "media":
+        return media_response(res.file)
+    if res.kind == "not_found":
+        return not_found(request, res.lang)
+    page = res.page
+    listing = None
+    if content_spec(page) is not None:
+        listing = site.listing(page, res.params)
+        if listing.page_no > listing.pages_count:
+            return not_found(request, res.lang)
+    try:
+        ctx = page_context(site, page, res.lang, listing, request.build_absolute_uri)
+        html = page_template(page.template_name).render(ctx)
+    except Exception:  # one broken page never takes the site down
+        log.exception("cannot render %s", page.file_rel)
+        return server_error(request, res.lang)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    return with_cache_headers(site, response, page, listing)
+
+
+def with_cache_headers(site, response: HttpResponse, page, listing) -> HttpResponse:
+    now = site.now()
+    max_age = int(site.config.get("qalam.cache.max_age") or 0)
+    # A scheduled publish/unpublish bounds how long anyone may reuse the response.
+    changes = [c for c in [page.next_change(now)] + [p.next_change(now) for p in (listing.items if listing else [])] if c]
+    if listing is not None:
+        # Members not on this page may become published and move into it.
+        changes += [c for p in page.tree.iter_pages() if (c := p.next_change(now)) is not None]
+    if changes:
+        max_age = max(0, min(max_age, int((min(changes) - now).total_seconds())))
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    modified = max([page.modified] + [p.modified for p in (listing.items if listing else [])])
+    response["Last-Modified"] = http_date(modified.timestamp())
+    response["ETag"] = '"%s"' % hashlib.sha1(response.content + str(site.version).encode()).hexdigest()[:20]
+    response["Content-Language"] = site.html_lang(page.lang)
+    _ = timedelta
+    return response
+
+
+def media_response(path) -> HttpResponse:
+    ctype, _ = mimetypes.guess_type(str(path))
+    response = FileResponse(open(path, "rb"), content_type=ctype or "application/octet-stream")
+    st = path.stat()
+    response["Last-Modified"] = http_date(st.st_mtime)
+    response["ETag"] = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+    response["Cache-Control"] = "public, max-age=86400"
+    if ctype == "image/svg+xml":
+        # SVG can carry script: never let it run in our origin.
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
+def not_found(request: HttpRequest, lang: str) -> HttpResponse:
+    site = current_site()
+    lang = lang or site.default_lang
+    env = environment()
+    tree = site.tree(lang)
+    html = env.get_template("error.html").render(
+        site=site, site_title=site.config.title, lang=lang, html_lang=site.html_lang(lang),
+        title=ui_string("not_found_title", lang), status=404,
+        home_url=tree.home.url() if tree.home else (site.languages.prefix(lang) or "/"),
+        menu=[], languages=[], alternates=[], metadata=[], body_classes="",
+    )
+    return HttpResponse(html, status=404, content_type="text/html; charset=utf-8")
+
+
+def server_error(request: HttpRequest, lang: str) -> HttpResponse:
+    site = current_site()
+    lang = lang or site.default_lang
+    html = environment().get_template("error.html").render(
+        site=site, site_title=site.config.title, lang=lang, html_lang=site.html_lang(lang),
+        title="500", status=500, home_url="/", menu=[], languages=[], alternates=[], metadata=[], body_classes="",
+    )
+    return HttpResponse(html, status=500, content_type="text/html; charset=utf-8")

@@ -1,0 +1,73 @@
+"""Shared test helpers: throwaway site folders, a fixed clock, the in-process web client."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FIXTURE_SITES = SHARED / "fixtures" / "grav-sites"
+SEEDS = SHARED / "fixtures" / "seeds"
+DEMO = REPO / "examples" / "demo-site"
+
+#: "Now" for tests that depend on publication dates (the date this suite was written).
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+
+def write_site(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write a site folder: keys are paths under the user folder, values file contents."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+    (root / "pages").mkdir(exist_ok=True)
+    return root
+
+
+@pytest.fixture
+def make_site(tmp_path):
+    """Build a site from a dict of files; returns an open :class:`Site` with the clock at NOW."""
+    from qalam.content.site import Site
+
+    opened = []
+
+    def make(files: dict[str, str | bytes], *, now: datetime = NOW, **kwargs):
+        root = write_site(tmp_path / f"site{len(opened)}", files)
+        site = Site(root, state_dir=tmp_path / f"state{len(opened)}", clock=lambda: now, **kwargs)
+        opened.append(site)
+        return site
+
+    yield make
+    for site in opened:
+        site.close()
+
+
+@pytest.fixture
+def client_for():
+    """Django's test client serving a given site."""
+    from django.test import Client
+
+    from qalam.web.app import set_site
+
+    def make(site):
+        set_site(site)
+        return Client()
+
+    return make
+
+
+def open_fixture_site(name: str, tmp_path: Path, *, now: datetime = NOW, config: dict | None = None, sub: str = "user"):
+    """Open one of the shared Grav fixture sites (read-only) with its index in tmp_path."""
+    from qalam.content.site import Site
+
+    path = FIXTURE_SITES / name / sub
+    if not path.exists():
+        pytest.skip(f"fixture site {name} is not available at {path}")
+    return Site(path, state_dir=tmp_path / f"state-{name}", clock=lambda: now, config_overrides=config)
