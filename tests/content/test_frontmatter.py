@@ -529,14 +529,25 @@ class TestPages:
 
     def test_broken_header_gives_file_line(self, tmp_path):
         path = tmp_path / "item.en.md"
-        path.write_text("---\ntitle: Good\nsummary: one: two\n---\n\nBody text\n", encoding="utf-8")
+        path.write_text("---\ntitle: Good\ntags: [one, two\n---\n\nBody text\n", encoding="utf-8")
         page = read_page_file(path)
         assert page.header == {} and page.has_header
         assert page.body == "Body text\n" and page.body_line == 6
-        assert str(page.error) == (
-            f'{path}:3: a value contains ": " but is not quoted — quote the value: summary: "one: two"'
-        )
-        assert page.error.line == 3 and page.error.path == str(path)
+        assert page.error is not None and page.error.line == 3 and page.error.path == str(path)
+        assert str(page.error).startswith(f"{path}:3: ")
+
+    def test_unquoted_colon_is_read_like_grav_fallback_with_a_warning(self, tmp_path):
+        # Symfony YAML 4.4 rejects it; Grav then re-reads the header with its older fallback
+        # parser, which takes everything after the first ": " as the value.
+        path = tmp_path / "item.en.md"
+        path.write_text("---\ntitle: Good\nsummary: one: two\n---\n\nBody text\n", encoding="utf-8")
+        page = read_page_file(path)
+        assert page.error is None
+        assert page.header == {"title": "Good", "summary": "one: two"}
+        assert [str(w) for w in page.warnings] == [
+            f'{path}:3: a value contains ": " but is not quoted (read as Grav\'s fallback parser does)'
+            ' — quote the value: summary: "one: two"'
+        ]
 
     def test_error_line_counts_leading_blank_lines_and_crlf(self):
         page = parse_page_text("\r\n\r\n---\r\na: 1\r\nb: [\r\n---\r\nbody", path="x.md")
@@ -648,7 +659,8 @@ class TestConfigFiles:
 # ---------------------------------------------------------------------------
 
 # The only fixture pages whose front matter is invalid YAML, with the file line of the
-# problem: six blog titles with an unquoted ": " and a doubled "image: image:".
+# problem: six blog titles with an unquoted ": " and a doubled "image: image:". Grav's
+# fallback parser reads them, and so do we, with a warning each.
 EXPECTED_FAILURES = {
     "tidiview__francois-vidit.com/user/sites/blog/pages/01.home/01.numerisation/item.fr.md": 2,
     "tidiview__francois-vidit.com/user/sites/blog/pages/01.home/03.liberalisme/item.fr.md": 2,
@@ -663,7 +675,7 @@ EXPECTED_FAILURES = {
 @needs_fixtures
 class TestFixtureSites:
     def test_every_page_parses_except_the_known_invalid_ones(self):
-        failures = {}
+        failures, lenient = {}, {}
         pages = 0
         for path in sorted(FIXTURES.rglob("*.md")):
             if path.name == "SOURCES.md":
@@ -674,14 +686,18 @@ class TestFixtureSites:
             json.dumps(page.header)
             if page.error is not None:
                 failures[path.relative_to(FIXTURES).as_posix()] = page.error
+            if page.warnings:
+                lenient[path.relative_to(FIXTURES).as_posix()] = page.warnings[0]
         assert pages > 1000
-        assert {k: e.line for k, e in failures.items()} == EXPECTED_FAILURES
-        for name, err in failures.items():
+        assert failures == {}
+        assert {k: e.line for k, e in lenient.items()} == EXPECTED_FAILURES
+        for name, err in lenient.items():
             assert err.source_line and err.source_line.strip()
             assert err.hint and err.hint.startswith("quote the value: ")
             raw_line = (FIXTURES / name).read_text(encoding="utf-8").split("\n")[err.line - 1]
             assert raw_line == err.source_line
             assert str(err).startswith(f"{FIXTURES / name}:{err.line}: ")
+            assert read_page_file(FIXTURES / name).header.get("title")
 
     def test_pure_parser_reads_fixtures_like_the_fast_one(self, monkeypatch):
         paths = sorted(FIXTURES.rglob("*.md"))[::7]

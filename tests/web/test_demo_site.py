@@ -162,3 +162,20 @@ def test_summary_of_seed_page_is_its_first_paragraph(demo):
     summary = rendered.summary()
     assert unescape(re.sub(r"<[^>]+>", "", summary)).strip().startswith("Ағынды цитометрия")
     assert summary.count("<p>") == 1
+
+
+def test_tag_filter_listing(demo):
+    _site, client = demo
+    html = text(client.get("/kk/news/tag:медицина"))
+    assert "Сүзгі" in html and "tag: медицина" in html
+    assert "Дәрігерлерге арналған семинар" in html and "Жас мамандарға арналған қысқы мектеп" in html
+    assert "Сарапшының сапары" not in html.split('<aside')[0]
+    assert "Сүзгі" not in text(client.get("/kk/news/page:2"))
+    # An article's tags link to its listing filtered by that tag.
+    article = text(client.get("/kk/news/2022-08-15-doctors-seminar"))
+    assert 'href="/kk/news/tag:медицина"' in article
+
+
+def test_page_number_past_the_end_is_404(demo):
+    _site, client = demo
+    assert client.get("/kk/news/page:9").status_code == 404

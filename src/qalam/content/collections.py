@@ -43,6 +43,11 @@ class Listing:
         return base + "".join("/" + p for p in parts) if parts else (self.base_url or "/")
 
     @property
+    def filters(self) -> dict[str, str]:
+        """The taxonomy filters from the URL (``tag: x``), without the page number."""
+        return {k: v for k, v in self.params.items() if k != "page"}
+
+    @property
     def has_next(self) -> bool:
         return self.page_no < self.pages_count
 

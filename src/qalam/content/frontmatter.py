@@ -73,7 +73,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -168,6 +168,8 @@ class PageSource:
     body_line: int
     has_header: bool
     error: FrontMatterError | None = None
+    #: problems Grav tolerates (its fallback YAML parser reads them); the header is usable
+    warnings: list[FrontMatterError] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------
@@ -812,8 +814,46 @@ def parse_page_text(text: str, *, path: str = "<string>") -> PageSource:
     try:
         header = parse_yaml(header_text, path=path, first_line=header_line)
     except FrontMatterError as err:
+        lenient = _parse_like_grav_fallback(header_text, path, header_line, err)
+        if lenient is not None:
+            header, warnings = lenient
+            return PageSource(header=header, body=body, body_line=body_line, has_header=True, warnings=warnings)
         return PageSource(header={}, body=body, body_line=body_line, has_header=True, error=err)
     return PageSource(header=header, body=body, body_line=body_line, has_header=True)
+
+
+_UNQUOTED_COLON = 'a value contains ": " but is not quoted'
+_BLOCK_KEY_VALUE = re.compile(r"^(\s*(?:-\s+)?[^\s#'\"\[{][^:#]*?:[ \t]+)([^'\"\[{|>&*!#\s].*?)\s*$")
+
+
+def _parse_like_grav_fallback(
+    text: str, path: str, first_line: int, err: FrontMatterError
+) -> tuple[dict, list[FrontMatterError]] | None:
+    """Grav re-reads a header that Symfony YAML 4.4 rejects with its older fallback parser,
+    which accepts an unquoted ``title: a: b`` (value ``'a: b'``). Do the same, but keep
+    each repair as a warning so `qalam check` still asks for the value to be quoted."""
+    warnings: list[FrontMatterError] = []
+    lines = text.split("\n")
+    for _ in range(50):
+        if err.message != _UNQUOTED_COLON or err.line is None:
+            return None
+        index = err.line - first_line
+        if not 0 <= index < len(lines):
+            return None
+        m = _BLOCK_KEY_VALUE.match(lines[index])
+        if m is None:
+            return None
+        value = m.group(2)
+        lines[index] = m.group(1) + "'" + value.replace("'", "''") + "'"
+        warnings.append(
+            FrontMatterError(path, err.line, err.message + " (read as Grav's fallback parser does)",
+                             err.hint, err.source_line)
+        )
+        try:
+            return parse_yaml("\n".join(lines), path=path, first_line=first_line), warnings
+        except FrontMatterError as again:
+            err = again
+    return None
 
 
 def _decode(raw: bytes, path: str) -> tuple[str, FrontMatterError | None]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from .frontmatter import FrontMatterError, load_yaml_file, read_page_file
 from .scan import FileStat
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS files (
     header TEXT NOT NULL,
     body TEXT NOT NULL,
     body_line INTEGER NOT NULL,
-    error TEXT
+    problems TEXT
 );
 """
 
@@ -42,7 +42,13 @@ class IndexedFile:
     size: int
     header: dict
     body_line: int
-    error: dict | None  # {"line": int|None, "message": str, "hint": str|None}
+    #: [{"line": int|None, "message": str, "hint": str|None, "severity": "error"|"warning"}]
+    problems: list[dict]
+
+    @property
+    def error(self) -> dict | None:
+        """The problem that made the header unreadable, if any."""
+        return next((p for p in self.problems if p.get("severity", "error") == "error"), None)
 
 
 @dataclass
@@ -70,6 +76,9 @@ class PageIndex:
         self._conn.executescript(SCHEMA)
         row = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row is None or int(row[0]) != SCHEMA_VERSION:
+            # Derived state from another Qalam version: drop it and parse again.
+            self._conn.execute("DROP TABLE IF EXISTS files")
+            self._conn.executescript(SCHEMA)
             self.clear()
         self.entries: dict[str, IndexedFile] = {}
         self._load_entries()
@@ -78,10 +87,10 @@ class PageIndex:
     def _load_entries(self) -> None:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT rel, mtime_ns, size, header, body_line, error FROM files"
+                "SELECT rel, mtime_ns, size, header, body_line, problems FROM files"
             ).fetchall()
         self.entries = {
-            r[0]: IndexedFile(r[0], r[1], r[2], json.loads(r[3]), r[4], json.loads(r[5]) if r[5] else None)
+            r[0]: IndexedFile(r[0], r[1], r[2], json.loads(r[3]), r[4], json.loads(r[5]) if r[5] else [])
             for r in rows
         }
 
@@ -126,7 +135,7 @@ class PageIndex:
             try:
                 self._conn.executemany("DELETE FROM files WHERE rel=?", [(r,) for r in removed])
                 self._conn.executemany(
-                    "INSERT OR REPLACE INTO files(rel, mtime_ns, size, header, body, body_line, error)"
+                    "INSERT OR REPLACE INTO files(rel, mtime_ns, size, header, body, body_line, problems)"
                     " VALUES (?,?,?,?,?,?,?)",
                     rows,
                 )
@@ -136,9 +145,9 @@ class PageIndex:
                 raise
             for rel in removed:
                 self.entries.pop(rel, None)
-            for rel, mtime_ns, size, header, _body, body_line, error in rows:
+            for rel, mtime_ns, size, header, _body, body_line, problems in rows:
                 self.entries[rel] = IndexedFile(
-                    rel, mtime_ns, size, json.loads(header), body_line, json.loads(error) if error else None
+                    rel, mtime_ns, size, json.loads(header), body_line, json.loads(problems) if problems else []
                 )
         report.parsed = len(todo)
         report.removed = len(removed)
@@ -146,24 +155,27 @@ class PageIndex:
 
     def _parse(self, st: FileStat) -> tuple:
         path = self.pages_dir / st.rel
+        problems: list[dict] = []
         if st.rel.endswith("frontmatter.yaml"):
-            body, body_line, error = "", 1, None
+            body, body_line = "", 1
             try:
                 header = load_yaml_file(path)
-                if not isinstance(header, dict):
-                    header, error = {}, {"line": 1, "message": "frontmatter.yaml must hold a mapping", "hint": None}
             except FrontMatterError as err:
-                header, error = {}, _err(err)
+                header = {}
+                problems.append(_err(err))
             except OSError as err:
-                header, error = {}, {"line": None, "message": f"cannot read: {err.strerror}", "hint": None}
+                header = {}
+                problems.append({"line": None, "message": f"cannot read: {err.strerror}", "hint": None})
         else:
             try:
                 src = read_page_file(path)
                 header, body, body_line = src.header, src.body, src.body_line
-                error = _err(src.error) if src.error else None
+                if src.error:
+                    problems.append(_err(src.error))
+                problems.extend(_err(w, "warning") for w in src.warnings)
             except OSError as err:
                 header, body, body_line = {}, "", 1
-                error = {"line": None, "message": f"cannot read: {err.strerror}", "hint": None}
+                problems.append({"line": None, "message": f"cannot read: {err.strerror}", "hint": None})
         return (
             st.rel,
             st.mtime_ns,
@@ -171,7 +183,7 @@ class PageIndex:
             json.dumps(header, ensure_ascii=False, default=str),
             body,
             body_line,
-            json.dumps(error, ensure_ascii=False) if error else None,
+            json.dumps(problems, ensure_ascii=False) if problems else None,
         )
 
     def close(self) -> None:
@@ -182,5 +194,5 @@ class PageIndex:
         return iter(self.entries.values())
 
 
-def _err(err: FrontMatterError) -> dict:
-    return {"line": err.line, "message": err.message, "hint": err.hint}
+def _err(err: FrontMatterError, severity: str = "error") -> dict:
+    return {"line": err.line, "message": err.message, "hint": err.hint, "severity": severity}

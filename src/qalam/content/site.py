@@ -390,11 +390,9 @@ class Site:
         """Every problem in config and content (for `qalam check`)."""
         out = list(self.config.problems)
         for entry in sorted(self.index.entries.values(), key=lambda e: e.rel):
-            if entry.error:
-                msg = entry.error["message"]
-                if entry.error.get("hint"):
-                    msg += f" — {entry.error['hint']}"
-                out.append(Problem(f"pages/{entry.rel}", entry.error.get("line"), msg))
+            for problem in entry.problems:
+                msg = problem["message"] + (f" — {problem['hint']}" if problem.get("hint") else "")
+                out.append(Problem(f"pages/{entry.rel}", problem.get("line"), msg, problem.get("severity", "error")))
         for lang in self.language_codes:
             for page in self.tree(lang).iter_pages():
                 if not page.has_file or page.file_lang not in (lang, ""):
