@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
                 "escape_markup": False,
                 "valid_link_attributes": ["rel", "target", "id", "class", "classes"],
             },
+            "twig_first": False,
             "redirect_default_code": 302,
             "redirect_trailing_slash": 1,
             "redirect_default_route": 0,

@@ -18,10 +18,14 @@ real Grav pages:
   that start with ``!``.
 * Lines that start with ``{`` and hold a Twig tag (``{{ }}``, ``{% %}``, ``{# #}``)
   are passed through untouched, without a ``<p>`` (Grav's ``blockTwigTag``).
+* Setext underlines must be only ``=`` or ``-`` (``text\n===   `` is a paragraph).
+* Table body rows end at the first line without ``|``.
+* Link reference definitions: the last one wins, and one may end a paragraph.
 * ``~~x~~`` renders ``<del>``; fenced code gets ``class="language-x"``; table
   alignment uses ``style="text-align: left;"``; code blocks have no trailing
   newline before ``</code>``; text keeps ``"`` unescaped and HTML entities written
-  by the author (``&nbsp;``) are kept as written.
+  by the author (``&nbsp;``) are kept as written; an image's ``alt`` is its label
+  as written (``![a *b*](x)`` -> ``alt="a *b*"``).
 * Link and image URLs are not percent-encoded or validated (Parsedown without safe
   mode); with ``escape_markup`` markdown-it's scheme check (no ``javascript:``) is kept.
 
@@ -33,6 +37,12 @@ blocks.
 Grav's link/image query attributes (``?target=_blank&classes=a,b``) are applied
 to markdown links and images, Grav media actions are removed from local image
 URLs, and an optional resolver can rewrite every markdown link/image URL.
+
+Known differences that remain (CommonMark rules win): emphasis flanking rules
+(``_x_`` next to punctuation, CJK), list indentation and lazy continuation,
+multi-line link titles; with ``extra`` ParsedownExtra re-serialises every HTML
+block through libxml (closing unclosed tags, rewriting entities) -- Qalam passes
+HTML through as written.
 """
 
 from __future__ import annotations
@@ -88,6 +98,10 @@ UrlResolver = Callable[[str, str], "ResolvedUrl | None"]
 
 _RESOLVER_KEY = "qalam.resolve_url"
 _ABBR_KEY = "qalam.abbreviations"
+_DEPTH_KEY = "qalam.depth"
+# Notices, markdown="1" and block definitions parse their content recursively;
+# beyond this depth they are left as text so that no input can exhaust the stack.
+_MAX_DEPTH = 16
 
 # --------------------------------------------------------------------------------------
 # Parsedown tables and patterns
@@ -161,6 +175,20 @@ def _php_trim(s: str) -> str:
 
 # --------------------------------------------------------------------------------------
 # Block rules
+
+
+def _parse_nested(state: StateBlock, text: str) -> None:
+    """Parse ``text`` as blocks into the current token stream (shared env)."""
+    env = state.env
+    env[_DEPTH_KEY] = env.get(_DEPTH_KEY, 0) + 1
+    try:
+        state.md.block.parse(text, state.md, env, state.tokens)
+    finally:
+        env[_DEPTH_KEY] -= 1
+
+
+def _too_deep(state: StateBlock) -> bool:
+    return int(state.env.get(_DEPTH_KEY, 0)) >= _MAX_DEPTH
 
 
 def _line(state: StateBlock, line: int) -> str:
@@ -305,7 +333,7 @@ def _notices(state: StateBlock, startLine: int, endLine: int, silent: bool) -> b
     if not text.startswith("!"):
         return False
     m = _NOTICE_START_RE.match(text)
-    if not m:
+    if not m or _too_deep(state):
         return False
     if silent:
         return True
@@ -322,7 +350,7 @@ def _notices(state: StateBlock, startLine: int, endLine: int, silent: bool) -> b
     token = state.push("notices_open", "div", 1)
     token.attrs = {"class": "notices " + _NOTICE_CLASSES[len(m.group(1)) - 1]}
     token.map = [startLine, next_line]
-    state.md.block.parse("\n".join(lines), state.md, state.env, state.tokens)
+    _parse_nested(state, "\n".join(lines))
     state.push("notices_close", "div", -1)
     state.line = next_line
     return True
@@ -390,7 +418,7 @@ def _make_html_block(extra: bool) -> Callable[[StateBlock, int, int, bool], bool
         if end > startLine + 1:
             content += state.getLines(startLine + 1, end, state.blkIndent, True)
         state.line = end
-        if extra and not is_comment and "markdown" in content:
+        if extra and not is_comment and "markdown" in content and not _too_deep(state):
             _push_markdown_html(state, content, [startLine, end])
         else:
             token = state.push("html_block", "", 0)
@@ -458,7 +486,7 @@ def _split_markdown_regions(markup: str) -> list[tuple[str, str]]:
 def _push_markdown_html(state: StateBlock, markup: str, line_map: list[int]) -> None:
     for kind, text in _split_markdown_regions(markup):
         if kind == "md":
-            state.md.block.parse(text, state.md, state.env, state.tokens)
+            _parse_nested(state, text)
             continue
         if not text.strip():
             continue
@@ -556,8 +584,8 @@ def _deflist(state: StateBlock, startLine: int, endLine: int, silent: bool) -> b
     for dd_text, block_mode, first in items:
         token = state.push("dd_open", "dd", 1)
         token.map = [first, first + 1]
-        if block_mode:
-            state.md.block.parse(dd_text, state.md, state.env, state.tokens)
+        if block_mode and not _too_deep(state):
+            _parse_nested(state, dd_text)
         else:
             token = state.push("inline", "", 0)
             token.content = dd_text
@@ -594,7 +622,7 @@ def _bare_url(state: StateInline, silent: bool) -> bool:
     src = state.src
     if src[pos] != ":" or state.linkLevel > 0:
         return False
-    m = _SCHEME_TAIL_RE.search(state.pending)
+    m = _SCHEME_TAIL_RE.search(state.pending[-6:])
     if not m:
         return False
     proto = m.group(1)

@@ -92,6 +92,10 @@ def make_summary(
       ``html_entity_decode``; here the truncation already outputs text with entities
       decoded (only ``&amp; &lt; &gt;`` remain, so the result stays valid HTML), and when
       nothing was cut the content's text entities are decoded the same way.
+
+    ``size`` counts Unicode characters (code points), not display width: Grav's
+    ``mb_strwidth`` (CJK = 2) applies only to ``summary(size, textOnly)`` and to
+    custom summaries, never to summaries cut from the content.
     """
     if not _php_truthy(enabled):
         return content

@@ -1,0 +1,55 @@
+"""Docs completeness: every setting and every CLI command and option is documented."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+from qalam.cli.main import cli
+from qalam.content.config import DEFAULTS, OPTIONS, dotted_get
+
+from .conftest import REPO
+
+DOCS = REPO / "docs"
+
+
+def test_every_config_option_is_documented():
+    text = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    missing = [key for key in OPTIONS if f"`{key}`" not in text]
+    assert missing == [], f"document these options in docs/configuration.md: {missing}"
+
+
+def test_every_documented_option_has_a_default():
+    # Options Qalam reads have a default, so a site without config works.
+    optional = {"system.home.aliases"}
+    missing = [k for k in OPTIONS if k not in optional and dotted_get(DEFAULTS, k, "<none>") == "<none>"]
+    assert missing == []
+
+
+def test_every_cli_command_and_option_is_documented():
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    for name, command in cli.commands.items():
+        assert re.search(rf"^## `qalam {name}\b", text, re.M), f"docs/cli.md: add a section for `qalam {name}`"
+        section = text.split(f"## `qalam {name}", 1)[1].split("\n## ", 1)[0]
+        for param in command.params:
+            if isinstance(param, click.Option):
+                for opt in param.opts:
+                    if opt.startswith("--") and opt != "--help":
+                        assert opt in section, f"docs/cli.md: document {opt} of `qalam {name}`"
+
+
+def test_readme_quick_start_has_exactly_two_commands():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", quick, re.S).group(1)
+    commands = [ln for ln in block.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    assert [c.split("#")[0].strip() for c in commands] == ["make demo", "make test"]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make test" in ci
+
+
+def test_docs_pages_linked_from_readme_exist():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for link in re.findall(r"\]\((docs/[^)]+)\)", readme):
+        assert (REPO / link).is_file(), link
