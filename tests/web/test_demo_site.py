@@ -26,6 +26,8 @@ def text(response) -> str:
 
 
 def test_seed_page_is_the_unchanged_grav_file():
+    if not SEEDS.is_dir():
+        pytest.skip("shared/fixtures/seeds is not beside the repository")
     assert (DEMO / "pages/02.news/01.2022-07-20-experts-visit/item.kk.md").read_bytes() == \
         (SEEDS / "004_7f0847bd8f085a12.txt").read_bytes()
 

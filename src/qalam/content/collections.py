@@ -219,8 +219,9 @@ def sort_pages(pages: list[Page], by: str, direction: str = "asc", custom: list 
         return pages
     keyfuncs = {
         "default": lambda p: natural_key(p.node.rel),
-        "folder": lambda p: natural_key(p.folder_slug),
-        "basename": lambda p: natural_key(p.folder_slug),
+        # Page::folder() and basename($path): the folder name *with* its numeric prefix.
+        "folder": lambda p: natural_key(p.node.name),
+        "basename": lambda p: natural_key(p.node.name),
         "slug": lambda p: natural_key(p.slug),
         "title": lambda p: natural_key(p.title.casefold()),
         "date": lambda p: p.date.timestamp(),
@@ -240,7 +241,11 @@ def sort_pages(pages: list[Page], by: str, direction: str = "asc", custom: list 
         key = keyfuncs["default"]
     else:
         key = keyfuncs["default"]
-    out = sorted(pages, key=key, reverse=desc)
+    # Grav sorts ascending (stable) and reverses the result for desc (Pages::sortCollection),
+    # so pages with equal keys come out in reverse order, not in their original order.
+    out = sorted(pages, key=key)
+    if desc:
+        out.reverse()
     if custom:
         order = [str(s) for s in custom]
         first = [p for s in order for p in out if p.slug == s or p.folder_slug == s]

@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .config import deep_merge, truthy
-from .dates import parse_grav_date
 from .scan import Node
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,14 +63,11 @@ class Page:
         h = header
 
         # --- slug, module, template ------------------------------------------
+        lower = tree.lowercase_urls
+        folder_slug = node.folder_slug
+        self.folder_slug = folder_slug.lower() if lower else folder_slug
         slug = h.get("slug")
-        if isinstance(slug, str) and slug.strip():
-            self.slug = slug.strip()
-        else:
-            self.slug = node.folder_slug
-            if site.config.get("system.force_lowercase_urls", True):
-                self.slug = self.slug.lower()
-        self.folder_slug = node.folder_slug.lower() if site.config.get("system.force_lowercase_urls", True) else node.folder_slug
+        self.slug = slug.strip() if isinstance(slug, str) and slug.strip() else self.folder_slug
         self.is_module = node.is_module_folder or self.slug.startswith("_")
         template = h.get("template")
         if isinstance(template, str) and template.strip():
@@ -81,22 +77,26 @@ class Page:
 
         # --- title and menu ----------------------------------------------------
         title = h.get("title")
-        self.title = str(title) if title not in (None, "") else (self.slug[:1].upper() + self.slug[1:])
+        if self.error:
+            # Grav replaces a page whose header cannot be read with its error page, whose
+            # header is `title: <slug>` (GRAV.FRONTMATTER_ERROR_PAGE, P/Page.php::header).
+            self.title = self.slug
+        else:
+            self.title = str(title) if title not in (None, "") else (self.slug[:1].upper() + self.slug[1:])
         menu = h.get("menu")
         self.menu = str(menu) if menu not in (None, "") else self.title
 
         # --- dates -------------------------------------------------------------
-        tz = site.tz
-        formats = [str(h["dateformat"])] if h.get("dateformat") else []
-        formats += site.config.date_formats
-        self.date_from_header = parse_grav_date(h.get("date"), tz=tz, formats=formats) if "date" in h else None
+        formats = tree.date_formats
+        if h.get("dateformat"):
+            formats = (str(h["dateformat"]), *formats)
+        date = site.parse_date
+        self.date_from_header = date(h["date"], formats) if "date" in h else None
         self.date = self.date_from_header or self.mtime
-        modified = parse_grav_date(h.get("modified"), tz=tz, formats=formats) if h.get("modified") else None
+        modified = date(h["modified"], formats) if h.get("modified") else None
         self.modified = modified or self.mtime
-        self.publish_date = parse_grav_date(h.get("publish_date"), tz=tz, formats=formats) if h.get("publish_date") else None
-        self.unpublish_date = (
-            parse_grav_date(h.get("unpublish_date"), tz=tz, formats=formats) if h.get("unpublish_date") else None
-        )
+        self.publish_date = date(h["publish_date"], formats) if h.get("publish_date") else None
+        self.unpublish_date = date(h["unpublish_date"], formats) if h.get("unpublish_date") else None
 
         # --- flags ---------------------------------------------------------------
         self._published_header = truthy(h["published"]) if "published" in h else None
@@ -123,7 +123,7 @@ class Page:
         home_alias = tree.home_alias
         if (
             parent is not None
-            and site.config.get("system.home.hide_in_urls")
+            and tree.hide_home_in_urls
             and parent.route == home_alias
         ):
             parent_route = ""
@@ -151,7 +151,7 @@ class Page:
         """`published:` wins; else publish/unpublish dates against ``now`` (Page::setPublishState)."""
         if self._published_header is not None:
             return self._published_header
-        if self.site.config.get("system.pages.publish_dates", True):
+        if self.tree.publish_dates:
             if self.publish_date is not None and self.publish_date > now:
                 return False
             if self.unpublish_date is not None and self.unpublish_date <= now:
@@ -219,6 +219,11 @@ class LanguageTree:
         self.site = site
         self.lang = lang
         self.chain = site.config.languages.fallback_chain(lang)
+        # Settings every page reads, looked up once per tree.
+        self.lowercase_urls = truthy(site.config.get("system.force_lowercase_urls", True))
+        self.publish_dates = truthy(site.config.get("system.pages.publish_dates", True))
+        self.date_formats = tuple(site.config.date_formats)
+        self.hide_home_in_urls = truthy(site.config.get("system.home.hide_in_urls", False))
         alias = site.config.get("system.home.alias") or "/home"
         home_aliases = site.config.get("system.home.aliases")
         if isinstance(home_aliases, dict) and home_aliases.get(lang):

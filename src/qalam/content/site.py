@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .collections import Listing, collection
 from .config import Config, load_config, truthy
+from .dates import parse_grav_date
 from .index import PageIndex, SyncReport
 from .pages import LanguageTree, Page
 from .problems import Problem
@@ -116,6 +117,7 @@ class Site:
         self.tz = self.config.timezone
         self.languages = self.config.languages
         self.theme_name = str(self.config.get("qalam.theme") or "default")
+        self._date_cache: dict = {}
         self._config_stamp = self._stat_config()
         for p in self.config.problems:
             log.warning("%s", p)
@@ -177,6 +179,20 @@ class Site:
                     log.warning("%s: %s", path, err)
             self._ui_strings[lang] = {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
         return self._ui_strings[lang]
+
+    def parse_date(self, value, formats: tuple[str, ...] = ()) -> datetime | None:
+        """A header date in the site's time zone, memoised (every language tree reads the same values)."""
+        key = (value if isinstance(value, (str, int, float)) else repr(value), formats)
+        try:
+            return self._date_cache[key]
+        except KeyError:
+            pass
+        except TypeError:
+            return parse_grav_date(value, tz=self.tz, formats=formats)
+        result = parse_grav_date(value, tz=self.tz, formats=formats)
+        if len(self._date_cache) < 200_000:
+            self._date_cache[key] = result
+        return result
 
     def now(self) -> datetime:
         return self._clock()

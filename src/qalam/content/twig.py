@@ -106,6 +106,7 @@ own objects are callable unless marked ``alters_data = True`` or with
 from __future__ import annotations
 
 import base64
+import calendar
 import contextvars
 import functools
 import hashlib
@@ -205,8 +206,11 @@ class TwigDict(dict):
 
 def _dotted_get(obj: Mapping, key: Any, default: Any = None, getattr_: Callable | None = None) -> Any:
     if isinstance(obj, dict):
-        if dict.__contains__(obj, key):
-            return dict.__getitem__(obj, key)
+        try:
+            if dict.__contains__(obj, key):
+                return dict.__getitem__(obj, key)
+        except TypeError:  # unhashable key
+            return default
     else:
         try:
             if key in obj:
@@ -286,7 +290,7 @@ _TOKEN_RE = re.compile(
     re.X | re.S,
 )
 
-_KEYWORDS = {"and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "null", "recursive", "b"}
+_KEYWORDS = {"and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "null", "recursive"}
 _CONSTANTS = {"null": "none", "none": "none", "true": "true", "false": "false"}
 _LOW_NAMES = {"or", "and", "not", "in", "matches", "is"}
 _CMP_OPS = {"==", "!=", "<", ">", "<=", ">=", "<=>", "starts with", "ends with"}
@@ -694,10 +698,8 @@ class _Translator:
                 out.append(_Tok("name", "divisibleby", n.ws, n.line, "kw"))
                 i += 2
                 continue
-            if after_is and _is_name(n) and nxt is not None and not _is_op(prev, ".", "|"):
-                n.role = "kw"
-            elif after_is and _is_name(n) and n.text.lower() in ("null", "none"):
-                n.role = "kw"
+            if after_is and _is_name(n) and not _is_name(n, "not"):
+                n.role = "kw"  # a test name, never a variable
             if _is_name(n, "starts", "ends") and _is_name(nxt, "with") and prev is not None and _operand_end(prev):
                 out.append(_Tok("op", n.text + " with", n.ws, n.line))
                 i += 2
@@ -1158,7 +1160,16 @@ def _php_str(v: Any) -> str:
         return str(v)
     if isinstance(v, (Mapping, list, tuple, set, frozenset)):
         return "Array"
+    if inspect.isroutine(v):
+        return ""
     return str(v)
+
+
+def _safe_float(x: Any) -> float:
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
 
 
 def _php_bool(v: Any) -> bool:
@@ -1523,7 +1534,7 @@ class _TwigCodeGenerator(CodeGenerator):
     def visit_Call(self, node: jnodes.Call, frame: Any, forward_caller: bool = False) -> None:  # noqa: N802
         if isinstance(node.node, jnodes.Getattr):
             self._callees.add(id(node.node))
-        super().visit_Call(node, frame, forward_caller)
+        super().visit_Call(node, frame, forward_caller=forward_caller)
 
     def visit_Getattr(self, node: jnodes.Getattr, frame: Any) -> None:  # noqa: N802
         if id(node) in self._callees:
@@ -1648,7 +1659,7 @@ class _TwigEnvironment(ImmutableSandboxedEnvironment):
             return a - b
         if operator == "*":
             if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
-                return float(a) * float(b)
+                return _safe_float(a) * _safe_float(b)
             return a * b
         if operator == "/":
             if b == 0:
@@ -1670,11 +1681,11 @@ class _TwigEnvironment(ImmutableSandboxedEnvironment):
                 if a.bit_length() * b <= MAX_INT_BITS:
                     return a**b
                 try:
-                    return float(a) ** b
+                    return _safe_float(a) ** b
                 except OverflowError:
                     return math.inf if a > 0 or b % 2 == 0 else -math.inf
             try:
-                return float(a) ** float(b)
+                return _safe_float(a) ** _safe_float(b)
             except OverflowError:
                 return math.inf
             except ZeroDivisionError:
@@ -2449,8 +2460,6 @@ def _to_datetime(value: Any, tz: tzinfo | None) -> datetime:
                 months = n * (12 if unit == "year" else 1)
                 y, mth = divmod(now.month - 1 + months, 12)
                 year = now.year + y
-                import calendar
-
                 day = min(now.day, calendar.monthrange(year, mth + 1)[1])
                 return now.replace(year=year, month=mth + 1, day=day)
             seconds = {"second": 1, "sec": 1, "minute": 60, "min": 60, "hour": 3600, "day": 86400, "week": 604800}
@@ -2898,6 +2907,9 @@ class TwigRenderer:
             entry = _Compiled(error=(exc.lineno, exc.message or str(exc)))
         except (RecursionError, MemoryError, SyntaxError) as exc:
             entry = _Compiled(error=(None, f"template too complex to compile ({type(exc).__name__})"))
+        except Exception as exc:  # noqa: BLE001 - never raise for template problems
+            self.logger.exception("Twig compilation failed unexpectedly")
+            entry = _Compiled(error=(None, f"cannot compile template ({type(exc).__name__}: {exc})"))
         with self._lock:
             self._cache[key] = entry
             while len(self._cache) > self._cache_size:
