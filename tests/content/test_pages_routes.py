@@ -288,3 +288,23 @@ def test_not_a_site_folder(tmp_path):
 
     with pytest.raises(SiteError, match="not a Grav site folder"):
         Site(tmp_path)
+
+
+def test_site_route_target_may_carry_params(make_site):
+    site = make_site({
+        "config/site.yaml": "routes:\n  /services: /events/category:service\n",
+        "pages/01.events/blog.md": "---\ntitle: Events\n---\n",
+    })
+    res = site.resolve("/services")
+    assert res.page.title == "Events" and res.params == {"category": "service"}
+
+
+def test_unpublished_folder_redirects_to_its_first_visible_child(make_site):
+    site = make_site({
+        "pages/01.section/default.md": "---\ntitle: Section\npublished: false\n---\n",
+        "pages/01.section/01.child/default.md": "---\ntitle: Child\n---\n",
+        "pages/02.draft/default.md": "---\ntitle: Draft\npublished: false\n---\n",
+    })
+    res = site.resolve("/section")
+    assert (res.kind, res.location) == ("redirect", "/section/child")
+    assert site.resolve("/draft").kind == "not_found"

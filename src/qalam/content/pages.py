@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .config import deep_merge, truthy
+from .config import deep_merge, dotted_get, truthy
 from .scan import Node
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -185,13 +185,7 @@ class Page:
         return prefix + self.route
 
     def header_get(self, dotted: str, default: Any = None) -> Any:
-        cur: Any = self.header
-        for part in dotted.split("."):
-            if isinstance(cur, dict) and part in cur:
-                cur = cur[part]
-            else:
-                return default
-        return cur
+        return dotted_get(self.header, dotted, default)
 
     def theme_var(self, name: str, default: Any = None) -> Any:
         """Grav's theme_var: the page header, then its ancestors', then the theme config."""

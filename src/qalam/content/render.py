@@ -149,9 +149,9 @@ class Renderer:
                 target_page, target_name = self._locate_media(page, path)
                 if target_page is not None and target_name in target_page.node.media:
                     return ResolvedUrl(site.media_url(target_page, target_name) + suffix)
-                where = f"pages/{page.file_rel}"
-                warnings.append(f"missing media file {url!r} (looked for {path!r} beside the page); add the file or fix the link")
-                _ = where
+                warnings.append(
+                    f"missing media file {url!r} (looked for {path!r} beside the page); add the file or fix the link"
+                )
                 # Grav leaves a missing medium as a page-route URL.
                 base = self._join(page, path)
                 if kind == "image":

@@ -268,9 +268,11 @@ class Site:
 
         target = self._site_route(route)
         if target is not None:
-            page = tree.find(target)
+            # A target may carry URL parameters too (`/events/category:x`).
+            target_route, target_params = self._split_params(target)
+            page = tree.home if target_route == "/" else tree.find(target_route)
             if page is not None:
-                return self._page_resolution(page, page.route, lang, params, now)
+                return self._page_resolution(page, page.route, lang, {**target_params, **params}, now)
         redirect = self._site_redirect(route)
         if redirect is not None:
             location, status = redirect
@@ -321,9 +323,7 @@ class Site:
             if location.startswith("/") and not location.startswith("//"):
                 location = self.languages.prefix(lang) + location
             return Resolution("redirect", lang=lang, page=page, location=location, status=status)
-        if not page.published(now):
-            return Resolution("not_found", lang=lang, status=404)
-        if not page.routable(now):
+        if not page.routable(now):  # includes unpublished pages (routable() is routable && published)
             # A folder without a routable page redirects to its first visible, routable child.
             for child in page.children:
                 if child.visible(now) and child.routable(now):
@@ -393,7 +393,7 @@ class Site:
     def _page_media(self, tree: LanguageTree, route: str) -> Path | None:
         """``/route/of/page/file.jpg`` (Grav::fallbackUrl): the medium of the page at the dirname."""
         dirname, _, name = route.rpartition("/")
-        page = tree.home if dirname in ("", "/") and tree.home and name in tree.home.node.media else tree.find(dirname or "/")
+        page = tree.find(dirname) if dirname else tree.home
         if page is None or name not in page.node.media:
             return None
         return self.safe_media_path(page.node.file_rel(name))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
-from datetime import timedelta
 
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.http import http_date
@@ -64,7 +63,6 @@ def with_cache_headers(site, response: HttpResponse, page, listing) -> HttpRespo
     response["Last-Modified"] = http_date(modified.timestamp())
     response["ETag"] = '"%s"' % hashlib.sha1(response.content + str(site.version).encode()).hexdigest()[:20]
     response["Content-Language"] = site.html_lang(page.lang)
-    _ = timedelta
     return response
 
 
