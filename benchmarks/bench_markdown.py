@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import html.parser
 import os
 import re
 import shlex
@@ -117,7 +118,8 @@ def load_corpus(corpus: Path, limit: int | None) -> list[str]:
 
 
 def fixture_bodies() -> list[tuple[str, str]]:
-    return [(str(p.relative_to(FIXTURES)), page_body(p)) for p in sorted(FIXTURES.rglob("*.md"))]
+    """(path, body) of every page under the fixture sites (``<site>/user/**/*.md``)."""
+    return [(str(p.relative_to(FIXTURES)), page_body(p)) for p in sorted(FIXTURES.glob("*/user/**/*.md"))]
 
 
 # --------------------------------------------------------------------------------------
@@ -144,32 +146,58 @@ def time_parsers(parsers: list[Parser], docs: list[str], rounds: int, warmup: in
     return times
 
 
-_COUNTS = {
-    "links": (r"(?<!!)\]\(", r"<a href"),
-    "images": (r"!\[", r"<img"),
-    "strong": (r"\*\*[^*\n]+\*\*", r"<strong>"),
-    "list items": (r"(?m)^(?:- |\d+\. )", r"<li>"),
-    "h2": (r"(?m)^## ", r"<h2"),
-}
+_COUNTED = {"links": "<a ", "images": "<img", "strong": "<strong>", "list items": "<li>", "h2": "<h2"}
 
 
-def structure_check(parser: Parser, docs: list[str]) -> str:
-    """Counts of a few elements in the output against the counts in the source."""
-    bad = []
-    for what, (src_re, out_re) in _COUNTS.items():
-        want = sum(len(re.findall(src_re, d)) for d in docs)
-        got = sum(len(re.findall(out_re, parser.render(d))) for d in docs)
-        if want != got:
-            bad.append(f"{what} {got}/{want}")
-    return "ok" if not bad else ", ".join(bad)
+def element_counts(parser: Parser, docs: list[str]) -> dict[str, int]:
+    """How many links, images, ... the parser writes for ``docs`` (a sanity check that
+    every parser did the same work)."""
+    outs = [parser.render(d) for d in docs]
+    return {what: sum(o.count(tag) for o in outs) for what, tag in _COUNTED.items()}
+
+
+def structure_check(counts: dict[str, int], base: dict[str, int]) -> str:
+    bad = [f"{what} {counts[what]} vs {base[what]}" for what in _COUNTED if counts[what] != base[what]]
+    return "same" if not bad else ", ".join(bad)
 
 
 # --------------------------------------------------------------------------------------
 # Fidelity
 
 
-def _has(*needles: str) -> Callable[[str], bool]:
-    return lambda h: all(n in h for n in needles)
+class _Shape(html.parser.HTMLParser):
+    """HTML as a list of tags (attributes sorted, spaces in ``style`` dropped, ``<hr />`` =
+    ``<hr>``) and text runs (whitespace collapsed): markup that renders alike compares equal."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list[tuple] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        norm = []
+        for key, value in attrs:
+            value = value or ""
+            if key == "style":
+                value = re.sub(r"\s+", "", value).rstrip(";")
+            norm.append((key, value))
+        self.items.append(("<", tag, tuple(sorted(norm))))
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag: str) -> None:
+        self.items.append(("/", tag))
+
+    def handle_data(self, data: str) -> None:
+        text = " ".join(data.split())
+        if text:
+            self.items.append(("text", text))
+
+
+def shape(markup: str) -> list[tuple]:
+    parser = _Shape()
+    parser.feed(markup)
+    parser.close()
+    return parser.items
 
 
 def _re(pattern: str) -> Callable[[str], bool]:
@@ -179,88 +207,97 @@ def _re(pattern: str) -> Callable[[str], bool]:
 @dataclass
 class Feature:
     name: str
+    extra: bool  # ParsedownExtra only (Grav's system.pages.markdown.extra)
     probe: str
-    works: Callable[[str], bool]  # the feature is rendered
-    grav: Callable[[str], bool]  # ... with the markup Grav (Parsedown/Extra) writes
-    used: str  # regex: does a fixture body use it (a heuristic)
-    grav_markup: str  # what Grav writes, for the notes
+    grav: str  # what Grav 1.7 (Parsedown 1.7.4 / ParsedownExtra 0.8.1) writes for the probe
+    works: Callable[[str], bool]  # the feature is rendered, whatever the markup
+    used: str  # regex: does a fixture body use the feature (a heuristic)
+
+    @property
+    def label(self) -> str:
+        return self.name + (" [Extra]" if self.extra else "")
+
+
+def _attrs_on(tag: str, **attrs: str) -> Callable[[str], bool]:
+    looks = "".join(f'(?=[^>]*\\b{k}="{v}")' for k, v in attrs.items())
+    return lambda h: "{#" not in h and re.search(f"<{tag}\\b{looks}", h) is not None
 
 
 FEATURES = [
     Feature(
-        "tables", "| a | b |\n|---|:-:|\n| 1 | 2 |\n",
+        "tables", False, "| a | b |\n|---|:-:|\n| 1 | 2 |\n",
+        "<table>\n<thead>\n<tr>\n<th>a</th>\n<th style=\"text-align: center;\">b</th>\n</tr>\n</thead>\n"
+        "<tbody>\n<tr>\n<td>1</td>\n<td style=\"text-align: center;\">2</td>\n</tr>\n</tbody>\n</table>",
         _re(r"<table>.*<th>a</th>.*<td>1</td>"),
-        _has('style="text-align: center;"'),
         r"(?m)^ {0,3}\|?[ \t]*:?-{3,}:?[ \t]*\|",
-        '`style="text-align: center;"` on aligned cells',
     ),
     Feature(
-        "fenced code with language class", "```php\necho 1;\n```\n",
-        _re(r'<pre><code class="language-php">echo 1;'),
-        _re(r'<pre><code class="language-php">echo 1;</code></pre>'),
+        "fenced code with language class", False, "```php\necho 1;\n```\n",
+        '<pre><code class="language-php">echo 1;</code></pre>',
+        _re(r'<code class="language-php">echo 1;'),
         r"(?m)^ {0,3}(?:`{3,}|~{3,})[ \t]*[\w+#.-]",
-        '`<pre><code class="language-php">` without a newline before `</code>`',
     ),
     Feature(
-        "`~~del~~`", "a ~~b~~ c\n",
-        _has("<del>b</del>"), _has("<del>b</del>"),
+        "`~~del~~`", False, "a ~~b~~ c\n",
+        "<p>a <del>b</del> c</p>",
+        _re(r"<(del|s)>b</\1>"),
         r"~~[^~\s][^~\n]*~~",
-        "`<del>`",
     ),
     Feature(
-        "footnotes (Extra)", "Text[^1].\n\n[^1]: The note.\n",
-        lambda h: "[^1]" not in h and re.search(r"<sup[^>]*>.*?href=\"#[^\"]*1", h) is not None
-        and "The note." in h,
-        _re(r'<sup id="fnref1:1"><a href="#fn:1" class="footnote-ref">1</a></sup>.*'
-            r'<div class="footnotes">.*<li id="fn:1">'),
+        "footnotes", True, "Text[^1].\n\n[^1]: The note.\n",
+        '<p>Text<sup id="fnref1:1"><a href="#fn:1" class="footnote-ref">1</a></sup>.</p>\n'
+        '<div class="footnotes">\n<hr />\n<ol>\n<li id="fn:1">\n<p>The note.&#160;'
+        '<a href="#fnref1:1" rev="footnote" class="footnote-backref">&#8617;</a></p>\n</li>\n</ol>\n</div>',
+        lambda h: "[^1]" not in h and _re(r'<sup[^>]*>.*?href="#[^"]*1"')(h) and "The note." in h,
         r"(?m)^\[\^[^\]\n]+\]:",
-        '`<sup id="fnref1:1"><a href="#fn:1" class="footnote-ref">`, `<div class="footnotes">`',
     ),
     Feature(
-        "definition lists (Extra)", "Term\n: Definition\n",
-        _re(r"<dl>\s*<dt>Term</dt>\s*<dd>Definition</dd>\s*</dl>"),
-        _re(r"<dl>\s*<dt>Term</dt>\s*<dd>Definition</dd>\s*</dl>"),
+        "definition lists", True, "Term\n: Definition\n",
+        "<dl>\n<dt>Term</dt>\n<dd>Definition</dd>\n</dl>",
+        _re(r"<dt>Term</dt>\s*<dd>Definition</dd>"),
         r"(?m)^[^\s:][^\n]*\n:[ \t]",
-        "`<dl><dt><dd>`",
     ),
     Feature(
-        "`{#id .class}` on headings (Extra)", "## Title {#anchor .cls}\n",
-        lambda h: "{#" not in h and re.search(r"<h2(?=[^>]*id=\"anchor\")(?=[^>]*class=\"cls\")", h) is not None,
-        _has('<h2 id="anchor" class="cls">Title</h2>'),
+        "`{#id .class}` on headings", True, "## Title {#anchor .cls}\n",
+        '<h2 id="anchor" class="cls">Title</h2>',
+        _attrs_on("h2", id="anchor", **{"class": "cls"}),
         r"(?m)^#{1,6}[^\n]*\{[ ]*[#.][-\w]+[^}\n]*\}[ ]*$",
-        '`<h2 id="anchor" class="cls">`',
     ),
     Feature(
-        "`{#id .class}` on links (Extra)", "[a](/x){#lid .btn}\n",
-        lambda h: "{#" not in h and re.search(r"<a(?=[^>]*id=\"lid\")(?=[^>]*class=\"btn\")", h) is not None,
-        _has('<a href="/x" id="lid" class="btn">a</a>'),
+        "`{#id .class}` on links", True, "[a](/x){#lid .btn}\n",
+        '<p><a href="/x" id="lid" class="btn">a</a></p>',
+        _attrs_on("a", id="lid", **{"class": "btn"}),
         r"\)\{[ ]*[#.][-\w]+",
-        '`<a href="/x" id="lid" class="btn">`',
     ),
     Feature(
-        '`markdown="1"` in HTML (Extra)', '<div class="box" markdown="1">\n**bold**\n</div>\n',
+        '`markdown="1"` in HTML blocks', True, '<div class="box" markdown="1">\n**bold**\n</div>\n',
+        '<div class="box">\n<p><strong>bold</strong></p>\n</div>',
         _re(r"<div[^>]*>\s*(?:<p>)?<strong>bold</strong>"),
-        _re(r'<div class="box">\s*<p><strong>bold</strong></p>\s*</div>'),
         r"markdown=[\"']?1",
-        "the attribute removed, the content parsed as blocks",
     ),
     Feature(
-        "raw HTML passthrough",
+        "raw HTML passthrough (blocks, inline, iframe)", False,
         '<div class="x"><span>raw</span></div>\n\nText <span class="y">inline</span>.\n\n'
         '<iframe src="/v"></iframe>\n',
-        _has('<div class="x"><span>raw</span></div>', '<span class="y">inline</span>', '<iframe src="/v"></iframe>'),
-        _has('<div class="x"><span>raw</span></div>', '<span class="y">inline</span>', '<iframe src="/v"></iframe>'),
-        r"<(?:[a-zA-Z][\w-]*)(?:\s[^<>\n]*)?/?>",
-        "blocks and inline tags as written",
+        '<div class="x"><span>raw</span></div>\n<p>Text <span class="y">inline</span>.</p>\n'
+        '<iframe src="/v"></iframe>',
+        lambda h: all(s in h for s in ('<div class="x"><span>raw</span></div>', '<span class="y">inline</span>',
+                                       '<iframe src="/v"></iframe>')),
+        r"<[a-zA-Z][\w-]*(?:\s[^<>\n]*)?/?>",
     ),
     Feature(
-        "markdown-notices (`! note`)", "! Note text\n",
-        _has('<div class="notices yellow">'),
-        _re(r'<div class="notices yellow">\s*<p>Note text</p>\s*</div>'),
+        "markdown-notices (`! note`)", False, "! Note text\n",
+        '<div class="notices yellow">\n<p>Note text</p>\n</div>',
+        _re(r'<div class="notices yellow">'),
         r"(?m)^!{1,4} \S",
-        '`<div class="notices yellow"><p>…</p></div>` (Grav\'s markdown-notices plugin)',
     ),
 ]
+
+
+def feature_usage(feature: Feature, bodies: list[tuple[str, str]]) -> tuple[int, int]:
+    """(fixture bodies, fixture sites) that use the feature."""
+    hits = [path for path, body in bodies if re.search(feature.used, body)]
+    return len(hits), len({Path(path).parts[0] for path in hits})
 
 
 def probe(parser: Parser, feature: Feature) -> str:
@@ -268,9 +305,9 @@ def probe(parser: Parser, feature: Feature) -> str:
         out = parser.render(feature.probe)
     except Exception as exc:  # noqa: BLE001 - a crash is a result here
         return f"error ({type(exc).__name__})"
-    if not feature.works(out):
-        return "no"
-    return "yes" if feature.grav(out) else "yes, other markup"
+    if shape(out) == shape(feature.grav):
+        return "yes"
+    return "yes, other markup" if feature.works(out) else "no"
 
 
 def render_fixtures(parser: Parser, bodies: list[tuple[str, str]]) -> tuple[int, list[str]]:
@@ -279,7 +316,7 @@ def render_fixtures(parser: Parser, bodies: list[tuple[str, str]]) -> tuple[int,
         try:
             parser.render(body)
         except Exception as exc:  # noqa: BLE001 - counted, that is the test
-            failures.append(f"`{path}`: {type(exc).__name__}")
+            failures.append(f"`{path}` ({type(exc).__name__})")
             print(f"{parser.name}: {path}: {type(exc).__name__}: {str(exc)[:200]}", file=sys.stderr)
     return len(bodies) - len(failures), failures
 
@@ -293,84 +330,96 @@ def versions(parsers: list[Parser]) -> str:
     return ", ".join(f"{pkg} {metadata.version(pkg)}" for pkg in pkgs)
 
 
-def speed_table(parsers, times, docs, check_docs, nbytes):
+def speed_table(parsers: list[Parser], times: dict[str, list[float]], n_docs: int,
+                counts: dict[str, dict[str, int]], n_checked: int) -> tuple[list[str], dict[str, float]]:
     base = times[BASELINE]
     rows = [
         "| parser | set-up | ms per document, median (min–max) | time vs python-markdown, median (min–max) "
-        "| speed-up | output check (first %d docs) |" % len(check_docs),
+        f"| speed-up vs python-markdown | links, images, strong, li, h2 vs python-markdown (first {n_checked} docs) |",
         "|---|---|---|---|---|---|",
     ]
     ratios = {}
     for p in parsers:
-        ts = times[p.name]
-        ms = [t * 1000 / len(docs) for t in ts]
-        rs = [t / b for t, b in zip(ts, base)]
+        ms = [t * 1000 / n_docs for t in times[p.name]]
+        rs = [t / b for t, b in zip(times[p.name], base)]
         ratios[p.name] = statistics.median(rs)
         rows.append(
             f"| {p.name} | {p.config} | {statistics.median(ms):.3f} ({min(ms):.3f}–{max(ms):.3f}) "
-            f"| {statistics.median(rs):.2f} ({min(rs):.2f}–{max(rs):.2f}) | {1 / statistics.median(rs):.1f}× "
-            f"| {structure_check(p, check_docs)} |"
+            f"| {ratios[p.name]:.3f} ({min(rs):.3f}–{max(rs):.3f}) | {1 / ratios[p.name]:.1f}× "
+            f"| {structure_check(counts[p.name], counts[BASELINE])} |"
         )
     return rows, ratios
 
 
-def fidelity_table(parsers, results, usage, n_bodies, fixture_ok):
+def fidelity_table(parsers: list[Parser], results: dict[str, dict[str, str]], usage: dict[str, tuple[int, int]],
+                   n_bodies: int, n_sites: int, fixture_ok: dict[str, tuple[int, list[str]]]) -> list[str]:
     rows = [
-        "| feature (probe) | fixture bodies using it | " + " | ".join(p.name for p in parsers) + " |",
+        "| feature | fixture bodies (sites) using it | " + " | ".join(p.name for p in parsers) + " |",
         "|---|---|" + "---|" * len(parsers),
     ]
     for f in FEATURES:
-        rows.append(f"| {f.name} | {usage[f.name]} / {n_bodies} | "
-                    + " | ".join(results[p.name][f.name] for p in parsers) + " |")
-    rows.append(f"| renders every fixture body without an exception | {n_bodies} | "
+        rows.append(f"| {f.label} | {usage[f.name][0]} ({usage[f.name][1]}) | " + " | ".join(results[p.name][f.name] for p in parsers) + " |")
+    rows.append(f"| renders every fixture body without an exception | {n_bodies} ({n_sites}) | "
                 + " | ".join(f"{fixture_ok[p.name][0]} / {n_bodies}" for p in parsers) + " |")
     return rows
 
 
-def _missing(results: dict[str, str]) -> list[str]:
-    return [name for name, r in results.items() if not r.startswith("yes")]
+def _than(ratio: float, what: str = "python-markdown") -> str:
+    return f"{1 / ratio:.1f}× faster than {what}" if ratio < 1 else f"{ratio:.1f}× slower than {what}"
 
 
-def _speed_word(ratio: float) -> str:
-    return f"{1 / ratio:.1f}× faster than" if ratio < 1 else f"{ratio:.1f}× slower than"
+def _n(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
-def choice_paragraph(parsers, ratios, results, usage, n_bodies) -> str:
-    supported = {p.name: sum(r.startswith("yes") for r in results[p.name].values()) for p in parsers}
+def choice_paragraph(results: dict[str, dict[str, str]], ratios: dict[str, float],
+                     usage: dict[str, tuple[int, int]]) -> str:
+    def count(name: str, exact: bool) -> int:
+        return sum((r == "yes") if exact else r.startswith("yes") for r in results[name].values())
+
+    def lacks(name: str) -> str:
+        miss = [f for f in FEATURES if not results[name][f.name].startswith("yes")]
+        return "; ".join(f"{f.name} ({_n(usage[f.name][0], 'body', 'bodies')} on {_n(usage[f.name][1], 'site')})"
+                         for f in miss) or "nothing"
+
     total = len(FEATURES)
-
-    def missing_list(name):
-        miss = _missing(results[name])
-        if not miss:
-            return "nothing"
-        return "; ".join(f"{m} (used by {usage[m]} fixture bodies)" for m in miss)
-
     q, qx, bare = ratios[QALAM], ratios[QALAM_EXTRA], ratios["markdown-it-py"]
+    others = ", ".join(f"{n} {count(n, False)}/{count(n, True)}"
+                       for n in (BASELINE, "mistune", "cmarkgfm", "pyromark", "markdown-it-py"))
+    if q <= bare:
+        rules_cost = (
+            f"Qalam even takes only {q / bare:.2f}× (with `extra`, {qx / bare:.2f}×) the time of bare "
+            "markdown-it-py: its own regex-based `text` inline rule replaces markdown-it-py's per-character "
+            "loop (the hottest function in a profile of the bare parser on this Cyrillic corpus), which more "
+            "than pays for the Grav rules."
+        )
+    else:
+        rules_cost = f"The Grav rules cost {q / bare:.2f}× (with `extra`, {qx / bare:.2f}×) the time of bare markdown-it-py."
     return "\n".join([
-        "**Choice.** Qalam renders Markdown with markdown-it-py plus mdit-py-plugins (footnotes), with its "
-        "own block rules and a token post-pass for what Parsedown/ParsedownExtra and markdown-notices do "
-        f"differently. Fidelity decides it: with `extra` it passes {supported[QALAM_EXTRA]} of the {total} "
-        f"Grav feature probes with Grav's markup (python-markdown +extra: {supported[BASELINE]}, "
-        f"mistune: {supported['mistune']}, cmarkgfm: {supported['cmarkgfm']}, "
-        f"pyromark: {supported['pyromark']}, bare markdown-it-py: {supported['markdown-it-py']}), and "
-        "markdown-it-py's token stream is where Qalam rewrites links and images the Grav way (page-relative "
-        "routes, `?classes=…&target=…` query attributes, media actions) before rendering, and where the "
-        "Parsedown quirks are written as ordinary block/inline rules; python-markdown offers this only through "
-        "its own tree-processor API, and the two compiled parsers not at all from Python.",
+        "**Choice.** Qalam renders Markdown with markdown-it-py (plus mdit-py-plugins for footnotes), with its "
+        "own block and inline rules and a pass over the token stream for what Parsedown, ParsedownExtra and "
+        f"markdown-notices do differently. Fidelity decides it. With `extra`, Qalam renders {count(QALAM_EXTRA, False)} "
+        f"of the {total} Grav features probed here, {count(QALAM_EXTRA, True)} of them with Grav's markup. The other "
+        f"parsers score (features rendered/with Grav's markup): {others}. The token stream is also where Qalam "
+        "rewrites links and images the Grav way before rendering (page-relative routes, `?classes=…&target=…` "
+        "query attributes, media actions), and where Parsedown's quirks become ordinary parser rules. "
+        "python-markdown is extensible too (block and tree processors), but its Extra is not ParsedownExtra "
+        "(no `~~del~~`, other footnote markup)"
+        + (" and it is the slowest parser here." if max(ratios.values()) <= 1 else "."),
         "",
-        f"Speed: on the corpus Qalam's renderer is {_speed_word(q)} python-markdown +extra "
-        f"({_speed_word(qx)} it with `extra` on), measured in the same rounds; bare markdown-it-py is "
-        f"{_speed_word(bare)}, so the Grav rules cost {q / bare:.2f}× bare markdown-it-py "
-        f"({qx / bare:.2f}× with `extra`). mistune is {_speed_word(ratios['mistune'])} python-markdown.",
+        f"Speed does not count against markdown-it-py. On the corpus Qalam's renderer is {_than(q)} +extra, and "
+        f"{_than(qx, 'it')} with its own `extra` on, measured in the same rounds. Bare markdown-it-py is "
+        f"{_than(bare)}. {rules_cost} mistune is {_than(ratios['mistune'])}, but renders fewer of the Grav "
+        "features.",
         "",
-        f"The faster options are compiled: cmarkgfm is {_speed_word(ratios['cmarkgfm'])} python-markdown and "
-        f"pyromark {_speed_word(ratios['pyromark'])} it ({qx / ratios['pyromark']:.0f}× faster than Qalam with "
-        f"`extra`). Switching would cost features Grav pages use — cmarkgfm lacks {missing_list('cmarkgfm')}; "
-        f"pyromark lacks {missing_list('pyromark')} — and neither lets Python add block syntax, so notices, "
-        "`markdown=\"1\"` and Parsedown's heading and HTML-block rules could only be emulated by pre-/post-"
-        "processing text around the parser. Rendering is done once per page and cached, so the difference "
-        "matters for a cold build of a large site, not for serving. Issue 6 may revisit this choice (for "
-        "example a compiled parser for pages that use none of the missing features).",
+        f"The faster options are compiled. cmarkgfm is {_than(ratios['cmarkgfm'])} and pyromark is "
+        f"{_than(ratios['pyromark'])}, about {qx / ratios['pyromark']:.0f}× faster than Qalam with `extra`. "
+        f"Switching would lose features that Grav pages use. cmarkgfm lacks {lacks('cmarkgfm')}. "
+        f"pyromark lacks {lacks('pyromark')}. Neither lets Python add block syntax, so notices, `markdown=\"1\"` "
+        "and Parsedown's heading and HTML-block rules could only be emulated by rewriting the text before or "
+        "after the parser. A page is rendered once and then cached, so the difference matters for a cold build "
+        "of a large site, not for serving. Issue 6 may revisit this choice, for example with a compiled parser "
+        "for pages that use none of the missing features.",
     ])
 
 
@@ -390,8 +439,8 @@ def write_section(path: Path, name: str, body: str, heading: str) -> None:
 HEADING = """## Markdown parsers (why markdown-it-py)
 
 Which Python Markdown parser Qalam builds on: speed on the generated corpus, and how much of what Grav
-pages use each one renders. Written by `benchmarks/bench_markdown.py` (run it with the bench venv, which
-has every parser; its docstring has the set-up commands)."""
+pages use each parser renders. The section is written by `benchmarks/bench_markdown.py`. Run it with the
+bench venv, which has every parser. The set-up commands are in the script's docstring."""
 
 
 def main() -> None:
@@ -408,64 +457,65 @@ def main() -> None:
 
     if not (args.corpus / "raw").is_dir():
         m = re.search(r"corpus-(\d+)$", str(args.corpus))
-        n = m.group(1) if m else "10000"
-        subprocess.run([sys.executable, str(SHARED / "bench" / "gen_corpus.py"), n, "--out", str(args.corpus)],
-                       check=True)
+        subprocess.run([sys.executable, str(SHARED / "bench" / "gen_corpus.py"), m.group(1) if m else "10000",
+                        "--out", str(args.corpus)], check=True)
     docs = load_corpus(args.corpus, args.limit)
     if not docs:
         raise SystemExit(f"no documents under {args.corpus}/raw")
     nbytes = sum(len(d.encode("utf-8")) for d in docs)
     parsers = make_parsers()
     bodies = fixture_bodies()
+    n_sites = len({Path(path).parts[0] for path, _ in bodies})
 
     # Fidelity first: quick, and a parser that crashes shows up before the long part.
     results = {p.name: {f.name: probe(p, f) for f in FEATURES} for p in parsers}
-    usage = {f.name: sum(1 for _, b in bodies if re.search(f.used, b)) for f in FEATURES}
+    usage = {f.name: feature_usage(f, bodies) for f in FEATURES}
     fixture_ok = {p.name: render_fixtures(p, bodies) for p in parsers}
+    checked = docs[: args.check_docs]
+    counts = {p.name: element_counts(p, checked) for p in parsers}
 
     t0 = time.perf_counter()
     times = time_parsers(parsers, docs, args.rounds, args.warmup)
     elapsed = time.perf_counter() - t0
-    speed_rows, ratios = speed_table(parsers, times, docs, docs[: args.check_docs], nbytes)
+    speed_rows, ratios = speed_table(parsers, times, len(docs), counts, len(checked))
 
     failures = [f"{p.name}: " + ", ".join(fixture_ok[p.name][1]) for p in parsers if fixture_ok[p.name][1]]
-    notes = [f"- {f.name}: Grav writes {f.grav_markup}." for f in FEATURES]
-    corpus_name = args.corpus.name + (f", first {len(docs)}" if args.limit else "")
+    corpus_name = args.corpus.name + (f", first {len(docs)} documents" if args.limit else "")
     body = "\n".join([
-        f"Corpus: `{corpus_name}` from `gen_corpus.py` — {len(docs)} page bodies "
-        f"(front matter stripped), {nbytes / 1e6:.1f} MB. One process; warm-up pass on {min(args.warmup, len(docs))} "
-        f"documents, then {args.rounds} rounds in which every parser renders every document, parsers in "
-        f"rotating order; median (min–max) over rounds, ratios taken per round against python-markdown. "
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} cores (shared), {elapsed / 60:.1f} min of "
-        "timed rendering.",
+        f"Corpus: `{corpus_name}` (`gen_corpus.py`), {len(docs)} page bodies with the front matter "
+        f"stripped, {nbytes / 1e6:.1f} MB. Everything runs in one process: a warm-up pass on "
+        f"{min(args.warmup, len(docs))} documents, then {args.rounds} rounds. In each round every parser "
+        "renders every document, and the parsers take turns in a rotating order. Figures are the median "
+        "(min–max) over rounds; ratios are taken per round against python-markdown. "
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} cores (shared), {elapsed / 60:.1f} min of timed "
+        "rendering.",
         "",
         f"Versions: {versions(parsers)}.",
         "",
-        f"Command: `{command}`",
+        f"Command (from the repository root): `{command}`",
         "",
         "### Speed",
         "",
         *speed_rows,
         "",
-        "The output check counts links, images, `<strong>`, list items and `<h2>` in the HTML against the "
-        "Markdown source; `ok` means every parser produced the same document structure on the corpus.",
+        "The last column counts links, images, `<strong>`, `<li>` and `<h2>` in each parser's HTML. `same` "
+        "means the parser built the same document structure as python-markdown.",
         "",
         "### Fidelity to Grav",
         "",
-        "Each feature is a small probe snippet written for this script, rendered by every parser; `yes` = "
-        "rendered with the markup Grav writes, `yes, other markup` = the feature works but the HTML differs "
-        "(what Grav writes is listed below the table), `no` = left as text or escaped. \"Fixture bodies using "
-        f"it\" counts, with a regex heuristic, the {len(bodies)} page bodies under "
-        "`shared/fixtures/grav-sites/**/*.md` (real Grav sites).",
+        "Each feature is probed with a small snippet written for this script, rendered by every parser. The "
+        "output is compared with what Grav 1.7 writes (Parsedown 1.7.4, ParsedownExtra 0.8.1, the "
+        "markdown-notices plugin), ignoring whitespace, attribute order and spacing inside `style`. `yes` means "
+        "the same markup as Grav. `yes, other markup` means the feature works but the HTML differs (other "
+        "classes or ids, `align=` instead of `style=`, `<pre lang>`, and so on). `no` means the syntax is left "
+        "as text. [Extra] features are on in Grav only with `system.pages.markdown.extra: true`, so Qalam "
+        "without `extra` leaves them off on purpose. \"Fixture bodies using it\" is a regex count over the "
+        f"{len(bodies)} page bodies of the {n_sites} real Grav sites in `shared/fixtures/grav-sites/**/*.md`.",
         "",
-        *fidelity_table(parsers, results, usage, len(bodies), fixture_ok),
+        *fidelity_table(parsers, results, usage, len(bodies), n_sites, fixture_ok),
+        *(["", f"Fixture bodies that raised: {'; '.join(failures)}."] if failures else []),
         "",
-        *notes,
-        "- Qalam without `extra` follows Grav's default (`system.pages.markdown.extra: false`): the Extra "
-        "features are off there on purpose.",
-        *([f"- Fixture bodies that raised: {'; '.join(failures)}."] if failures else []),
-        "",
-        choice_paragraph(parsers, ratios, results, usage, len(bodies)),
+        choice_paragraph(results, ratios, usage),
     ])
     print(body)
     if not args.no_write:

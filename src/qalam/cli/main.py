@@ -63,6 +63,7 @@ def serve(site: str, host: str, port: int, no_watch: bool) -> None:
     app = get_asgi_application(the_site)
     if not no_watch:
         threading.Thread(target=_watch, args=(the_site,), daemon=True, name="qalam-watch").start()
+    threading.Thread(target=_warm_search, args=(the_site,), daemon=True, name="qalam-search").start()
     langs = ", ".join(the_site.language_codes) if the_site.languages.enabled else "single language"
     err_console.print(
         f"[bold green]Qalam[/] serving [bold]{the_site.user_dir}[/] ({langs}; "
@@ -70,6 +71,16 @@ def serve(site: str, host: str, port: int, no_watch: bool) -> None:
         f"at [link]http://{host}:{port}[/link]  (Ctrl+C to stop)"
     )
     uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")
+
+
+def _warm_search(site: Site) -> None:
+    """Bring the search index up to date in the background, so the first search is fast."""
+    from qalam.search.service import for_site
+
+    try:
+        for_site(site).sync()
+    except Exception:  # noqa: BLE001 — search catches up on the first query instead
+        logging.getLogger("qalam.search").exception("could not update the search index")
 
 
 def _watch(site: Site) -> None:
@@ -85,6 +96,9 @@ def _watch(site: Site) -> None:
             t0 = time.perf_counter()
             report = site.refresh()
             if report.changed:
+                from qalam.search.service import for_site
+
+                for_site(site).sync()
                 log.warning("content changed: %d file(s) re-read in %.0f ms", report.parsed + report.removed,
                             (time.perf_counter() - t0) * 1000)
         except Exception:  # noqa: BLE001 — the watcher must survive a bad save
@@ -112,8 +126,9 @@ def check(site: str, strict: bool) -> None:
 @cli.command()
 @click.argument("site", type=click.Path(exists=True, file_okay=False))
 @click.option("--rebuild", is_flag=True, help="Forget the index and parse every file again.")
-def index(site: str, rebuild: bool) -> None:
-    """Build or update the page index in SITE/.qalam/."""
+@click.option("--search/--no-search", default=True, show_default=True, help="Also update the search index.")
+def index(site: str, rebuild: bool, search: bool) -> None:
+    """Build or update the page index (and the search index) in SITE/.qalam/."""
     t0 = time.perf_counter()
     the_site = open_site(site, rebuild=rebuild)
     report = the_site.last_sync
@@ -121,6 +136,69 @@ def index(site: str, rebuild: bool) -> None:
         f"{len(the_site.index.entries)} files indexed ({report.parsed} parsed, {report.removed} removed, "
         f"{report.unchanged} unchanged) in {time.perf_counter() - t0:.2f} s -> {the_site.index.db_path}"
     )
+    if search:
+        from qalam.search.service import for_site
+
+        t1 = time.perf_counter()
+        service = for_site(the_site)
+        if rebuild:
+            service.backend.clear()
+        sr = _sync_search(service)
+        click.echo(
+            f"search index: {sr.added} added, {sr.updated} updated, {sr.removed} removed, {sr.unchanged} unchanged "
+            f"in {time.perf_counter() - t1:.2f} s"
+        )
+
+
+@cli.command()
+@click.argument("site", type=click.Path(exists=True, file_okay=False))
+@click.argument("query")
+@click.option("--lang", default=None, help="Search only this language (e.g. kk, ru, en).")
+@click.option("--section", default=None, help="Only pages of this top-level section (e.g. news).")
+@click.option("--page", "page_no", default=1, show_default=True, type=click.IntRange(min=1), help="Result page.")
+@click.option("--per-page", default=10, show_default=True, type=click.IntRange(1, 100), help="Results per page.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def search(site: str, query: str, lang: str | None, section: str | None, page_no: int, per_page: int,
+           as_json: bool) -> None:
+    """Search SITE for QUERY (Kazakh in either script, Russian, English; word forms match)."""
+    import json
+    import re
+
+    from qalam.search.backend import SearchQuery
+    from qalam.search.service import for_site
+
+    the_site = open_site(site, quiet=as_json)
+    if lang and the_site.languages.enabled and lang not in the_site.languages.supported:
+        raise click.UsageError(f"unknown language {lang!r}; this site serves: {', '.join(the_site.language_codes)}")
+    service = for_site(the_site)
+    _sync_search(service, quiet=as_json)
+    results = service.search(SearchQuery(q=query, lang=lang, section=section, page=page_no, per_page=per_page))
+    if as_json:
+        click.echo(json.dumps({
+            "query": query, "total": results.total, "page": page_no, "pages": results.pages,
+            "results": [{"url": h.url, "title": h.title, "lang": h.lang, "section": h.section,
+                         "date": h.date.isoformat() if h.date else None, "snippet": h.snippet,
+                         "score": round(h.score, 4)} for h in results.hits],
+        }, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{results.total} found" + (f" (page {page_no} of {results.pages})" if results.pages > 1 else ""))
+    for i, hit in enumerate(results.hits, (page_no - 1) * per_page + 1):
+        plain = re.sub(r"</?mark>", "", hit.snippet)
+        marked = re.sub(r"<mark>(.*?)</mark>", lambda m: click.style(m.group(1), bold=True, fg="yellow"), hit.snippet)
+        from html import unescape
+
+        click.echo(f"\n{i}. {click.style(hit.title, bold=True)}  [{hit.lang}] {hit.date.date() if hit.date else ''}")
+        click.echo(f"   {hit.url}")
+        click.echo("   " + unescape(marked if click.get_text_stream('stdout').isatty() else plain))
+
+
+def _sync_search(service, *, quiet: bool = False):
+    with Progress(
+        TextColumn("[bold]indexing search[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True, disable=quiet,
+    ) as progress:
+        task = progress.add_task("search", total=None)
+        return service.sync(progress=lambda done, total: progress.update(task, completed=done, total=total))
 
 
 @cli.command()

@@ -78,6 +78,11 @@ class Resolution:
     location: str | None = None
     status: int = 200
     file: Path | None = None
+    script: str = ""  # "latn" for the Latin-script edition of Kazakh pages
+
+
+#: Languages that also have a generated Latin-script edition under `/<code>-latn/`.
+LATIN_EDITIONS = ("kk",)
 
 
 class Site:
@@ -249,7 +254,11 @@ class Site:
             return self._static_media(path[len("/user/pages/"):])
 
         # Language from the path prefix, then the default (or Accept-Language if enabled).
-        lang, rest, had_prefix = self._split_language(path)
+        lang, rest, had_prefix, script = self._split_language(path)
+        if script:
+            res = self._resolve_in(lang, rest)
+            res.script = script
+            return res
         if lang is None:
             lang = self._preferred_language(accept_language)
             needs_prefix = bool(self.languages.prefix(lang))
@@ -258,7 +267,10 @@ class Site:
                 return Resolution("redirect", lang=lang, location=_quote(target), status=302)
         elif not self.languages.prefix(lang) and had_prefix:
             return Resolution("redirect", lang=lang, location=_quote(rest), status=302)
+        return self._resolve_in(lang, rest)
 
+    def _resolve_in(self, lang: str, rest: str) -> Resolution:
+        """Resolve a path below the language prefix in that language's tree."""
         route, params = self._split_params(rest)
         tree = self.tree(lang)
         now = self.now()
@@ -285,16 +297,36 @@ class Site:
             return Resolution("media", lang=lang, file=media)
         return Resolution("not_found", lang=lang, status=404)
 
-    def _split_language(self, path: str) -> tuple[str | None, str, bool]:
+    def _split_language(self, path: str) -> tuple[str | None, str, bool, str]:
+        """(language or None, rest of the path, prefix present, script of an edition)."""
         if not self.languages.enabled:
-            return "", path, False
+            return "", path, False, ""
         m = re.match(r"^/([^/?]+)(/.*)?$", path)
         if m:
             seg = m.group(1).lower()
             for code in self.languages.supported:
                 if code.lower() == seg:
-                    return code, m.group(2) or "/", True
-        return None, path, False
+                    return code, m.group(2) or "/", True, ""
+                if code in LATIN_EDITIONS and seg == f"{code.lower()}-latn":
+                    return code, m.group(2) or "/", True, "latn"
+        return None, path, False, ""
+
+    def latin_edition(self, lang: str) -> bool:
+        """Whether pages of ``lang`` also have a Latin-script edition."""
+        return self.languages.enabled and lang in LATIN_EDITIONS and lang in self.languages.supported
+
+    def latin_url(self, url: str, lang: str = "kk") -> str:
+        """The Latin-edition URL of a page URL of ``lang`` (`/kk/news/x` -> `/kk-latn/news/x`)."""
+        prefix = self.languages.prefix(lang)
+        if prefix and (url == prefix or url.startswith(prefix + "/")):
+            return f"/{lang}-latn" + url[len(prefix):]
+        if not prefix and url.startswith("/") and not url.startswith("//"):
+            first = url.split("/", 2)[1].split("?", 1)[0].lower()
+            others = {c.lower() for c in self.languages.supported} | {f"{c.lower()}-latn" for c in LATIN_EDITIONS}
+            if first in others or first in ("user", "_qalam", "api") or ":" in first:
+                return url
+            return f"/{lang}-latn" + (url if url != "/" else "")
+        return url
 
     def _preferred_language(self, accept_language: str | None) -> str:
         if accept_language and truthy(self.config.get("system.languages.http_accept_language")):

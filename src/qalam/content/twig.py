@@ -76,7 +76,7 @@ Semantics:
 * ``autoescape`` is on by default (Grav 1.7 default): use ``|raw`` for HTML.
   ``json_encode`` returns a plain string (escaped on output unless ``|raw``),
   compact, non-ASCII kept as is (Kazakh stays readable), with ``< > & '``
-  and U+2028/U+2029 written as ``\\uXXXX`` so ``{{ x|json_encode|raw }}`` is
+  and U+2028/U+2029 written as ``\\u`` escapes so ``{{ x|json_encode|raw }}`` is
   valid JSON and safe inside ``<script>``.  ``escape`` strategies: ``html``,
   ``html_attr``, ``js``, ``css``, ``url``.
 * ``date`` uses :func:`qalam.lang.dates.format_php_date` in the page language;

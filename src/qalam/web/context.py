@@ -85,6 +85,9 @@ def language_links(site: Site, page: Page | None, lang: str, absolute) -> tuple[
                          "translated": target is not None})
         if target is not None:
             alternates.append({"hreflang": code, "href": absolute(url)})
+    for code in site.languages.supported:
+        if site.latin_edition(code) and code in translations:
+            alternates.append({"hreflang": f"{code}-Latn", "href": absolute(site.latin_url(translations[code].url(), code))})
     default = translations.get(site.default_lang)
     if default is not None and alternates:
         alternates.append({"hreflang": "x-default", "href": absolute(default.url())})
@@ -103,7 +106,17 @@ def latest(site: Site, lang: str, limit: int = 5) -> list[Page]:
     return pages[:limit]
 
 
-def page_context(site: Site, page: Page, lang: str, listing: Listing | None, absolute) -> dict:
+def script_links(site: Site, lang: str, url: str, script: str) -> list[dict]:
+    """The Cyrillic/Latin switch of a language that has a Latin edition (else empty)."""
+    if not site.latin_edition(lang):
+        return []
+    return [
+        {"code": "Cyrl", "name": "Кирил", "url": url, "active": script != "latn"},
+        {"code": "Latn", "name": "Latın", "url": site.latin_url(url, lang), "active": script == "latn"},
+    ]
+
+
+def page_context(site: Site, page: Page, lang: str, listing: Listing | None, absolute, script: str = "") -> dict:
     rendered = site.content(page)
     switcher, alternates = language_links(site, page, lang, absolute)
     items = [item_for(site, p) for p in listing.items] if listing else []
@@ -112,7 +125,9 @@ def page_context(site: Site, page: Page, lang: str, listing: Listing | None, abs
         "site": site,
         "site_title": site.config.title,
         "lang": lang,
-        "html_lang": site.html_lang(lang),
+        "html_lang": f"{site.html_lang(lang)}-Latn" if script == "latn" else site.html_lang(lang),
+        "script": script,
+        "scripts": script_links(site, lang, page.url(), script),
         "page": page,
         "title": page.title,
         "content": rendered.html,
@@ -124,7 +139,7 @@ def page_context(site: Site, page: Page, lang: str, listing: Listing | None, abs
         "menu": menu(site, lang, page),
         "languages": switcher,
         "alternates": alternates,
-        "canonical": absolute(page.url()),
+        "canonical": absolute(site.latin_url(page.url(), lang) if script == "latn" else page.url()),
         "home_url": site.tree(lang).home.url() if site.tree(lang).home else (site.languages.prefix(lang) or "/"),
         "hide_page_title": truthy(page.theme_var("hide_page_title", False)),
         "show_sidebar": truthy(page.theme_var("show_sidebar", True)),

@@ -30,6 +30,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_items": {"kk": "Әзірге жазба жоқ.", "ru": "Пока нет записей.", "en": "Nothing here yet."},
     "view_all_of": {"kk": "Толық оқу: «{title}»", "ru": "Читать полностью: «{title}»", "en": "View all of “{title}”"},
     "skip_to_content": {"kk": "Мазмұнға өту", "ru": "Перейти к содержанию", "en": "Skip to content"},
+    "search": {"kk": "Іздеу", "ru": "Поиск", "en": "Search"},
+    "search_placeholder": {"kk": "Сайттан іздеу", "ru": "Поиск по сайту", "en": "Search the site"},
+    "results_count": {"kk": "Табылды: {n}", "ru": "Найдено: {n}", "en": "Found: {n}"},
+    "no_results": {
+        "kk": "Ештеңе табылмады. Басқа сөзбен іздеп көріңіз.",
+        "ru": "Ничего не найдено. Попробуйте другие слова.",
+        "en": "Nothing found. Try other words.",
+    },
     "powered_by": {"kk": "Qalam негізінде", "ru": "Работает на Qalam", "en": "Powered by Qalam"},
 }
 

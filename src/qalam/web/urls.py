@@ -2,9 +2,10 @@
 
 from django.urls import path, re_path
 
-from .views import assets, page
+from .views import assets, page, search
 
 urlpatterns = [
     path("_qalam/static/<path:name>", assets.theme_static, name="theme-static"),
+    path("api/search", search.api_search, name="api-search"),
     re_path(r"^.*$", page.dispatch, name="page"),
 ]

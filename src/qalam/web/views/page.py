@@ -26,11 +26,15 @@ def dispatch(request: HttpRequest) -> HttpResponse:
     res = site.resolve(request.path, accept_language=request.headers.get("Accept-Language"))
     if res.kind == "redirect":
         response = HttpResponse(status=res.status)
-        response["Location"] = res.location
+        response["Location"] = site.latin_url(res.location, res.lang) if res.script == "latn" else res.location
         return response
     if res.kind == "media":
         return media_response(res.file)
     if res.kind == "not_found":
+        if _is_search_path(site, request.path):
+            from .search import search_page
+
+            return search_page(request, res.lang)
         return not_found(request, res.lang)
     page = res.page
     listing = None
@@ -39,13 +43,28 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         if listing.page_no > listing.pages_count:
             return not_found(request, res.lang)
     try:
-        ctx = page_context(site, page, res.lang, listing, request.build_absolute_uri)
+        ctx = page_context(site, page, res.lang, listing, request.build_absolute_uri, res.script)
         html = page_template(page.template_name).render(ctx)
+        if res.script == "latn":
+            html = latin_edition(site, html, res.lang)
     except Exception:  # one broken page never takes the site down
         log.exception("cannot render %s", page.file_rel)
         return server_error(request, res.lang)
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     return with_cache_headers(site, response, page, listing)
+
+
+def latin_edition(site, html: str, lang: str) -> str:
+    """The page in the 2021 Latin alphabet: text converted, markup/URLs/code kept, links stay Latin."""
+    from qalam.lang.translit import to_latin
+    from qalam.lang.translit_html import transliterate_html
+
+    return transliterate_html(html, to_latin, lambda url: site.latin_url(url, lang))
+
+
+def _is_search_path(site, path: str) -> bool:
+    """`/<lang>/search` (or `/search`) unless the site has a page there."""
+    return path in {site.languages.prefix(code) + "/search" for code in site.language_codes}
 
 
 def with_cache_headers(site, response: HttpResponse, page, listing) -> HttpResponse:

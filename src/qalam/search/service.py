@@ -1,0 +1,139 @@
+"""Keeps a site's search index in step with its pages and answers queries.
+
+The index follows the page index: each document's version is made of its file's
+mtime and size (and the config's), so a sync re-analyses only what changed, the
+same way the page index does. Scheduled pages are indexed with their publication
+window and filtered at query time, so they appear on time without a re-index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from qalam.content.config import truthy
+
+from .backend import IndexReport, SearchBackend, SearchDocument, SearchQuery, SearchResults
+from .text import html_to_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qalam.content.pages import Page
+    from qalam.content.site import Site
+
+_services: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_registry_lock = threading.Lock()
+
+
+def make_backend(site: Site) -> SearchBackend:
+    """The configured backend: SQLite FTS5 in the site's state folder (PostgreSQL later)."""
+    from .sqlite import SQLiteSearchBackend
+
+    return SQLiteSearchBackend(site.state_dir / "search.sqlite3")
+
+
+def for_site(site: Site) -> SearchService:
+    """The one search service of a site (created on first use)."""
+    with _registry_lock:
+        service = _services.get(site)
+        if service is None:
+            service = SearchService(site)
+            _services[site] = service
+        return service
+
+
+class SearchService:
+    def __init__(self, site: Site, backend: SearchBackend | None = None):
+        self.site = site
+        self.backend = backend or make_backend(site)
+        self._synced_version: int | None = None
+        self._lock = threading.Lock()
+
+    # --- documents ---------------------------------------------------------------------
+    def _config_stamp(self) -> str:
+        raw = json.dumps(self.site.config.data, sort_keys=True, default=str)
+        return hashlib.sha1(raw.encode()).hexdigest()[:12]
+
+    def _candidates(self) -> Iterator[tuple[Page, str]]:
+        """(page, version) for every page that can appear in search results, per language."""
+        site = self.site
+        stamp = self._config_stamp()
+        for lang in site.language_codes:
+            for page in site.tree(lang).iter_pages():
+                if not page.has_file or page.file_lang not in (lang, ""):
+                    continue  # untranslated pages are found in their own language
+                if page.is_module or not page._routable or page._published_header is False:
+                    continue
+                entry = site.index.entries.get(page.file_rel)
+                fm = page.node.frontmatter
+                version = f"{entry.mtime_ns if entry else 0}:{entry.size if entry else 0}:" \
+                          f"{fm.mtime_ns if fm else 0}:{page.url()}:{stamp}"
+                yield page, version
+
+    def document(self, page: Page) -> SearchDocument:
+        site = self.site
+        top = page.node.rel.split("/", 1)[0]
+        top_page = page.tree.pages.get(top)
+        windowed = page._published_header is None and truthy(site.config.get("system.pages.publish_dates", True))
+        return SearchDocument(
+            key=f"{page.lang}:{page.node.rel}",
+            lang=page.lang or "",
+            url=page.url(),
+            title=page.title,
+            text=html_to_text(site.content(page).html),
+            section=top_page.slug if top_page is not None and top_page is not page else "",
+            date=page.date_from_header,
+            published_from=page.publish_date if windowed else None,
+            published_until=page.unpublish_date if windowed else None,
+        )
+
+    # --- syncing -----------------------------------------------------------------------
+    def sync(self, *, progress: Callable[[int, int], None] | None = None, batch: int = 200) -> IndexReport:
+        """Bring the search index in step with the site; analyse only changed pages."""
+        with self._lock:
+            self.site.refresh()
+            version = self.site.version
+            stored = self.backend.versions()
+            report = IndexReport()
+            wanted: dict[str, tuple[Page, str]] = {}
+            for page, ver in self._candidates():
+                wanted[f"{page.lang}:{page.node.rel}"] = (page, ver)
+            todo = [(k, p, v) for k, (p, v) in wanted.items() if stored.get(k) != v]
+            removals = [k for k in stored if k not in wanted]
+            report.unchanged = len(wanted) - len(todo)
+            report.added = sum(1 for k, _p, _v in todo if k not in stored)
+            report.updated = len(todo) - report.added
+            report.removed = len(removals)
+            if removals:
+                self.backend.apply([], removals)
+            for i in range(0, len(todo), batch):
+                docs = []
+                for _key, page, ver in todo[i : i + batch]:
+                    doc = self.document(page)
+                    doc.version = ver
+                    docs.append(doc)
+                self.backend.apply(docs, [])
+                if progress:
+                    progress(min(i + batch, len(todo)), len(todo))
+            self._synced_version = version
+            return report
+
+    def ensure_current(self) -> None:
+        if self._synced_version != self.site.version or self._synced_version is None:
+            self.sync()
+
+    def rebuild(self, **kwargs) -> IndexReport:
+        self.backend.clear()
+        self._synced_version = None
+        return self.sync(**kwargs)
+
+    # --- querying ----------------------------------------------------------------------
+    def search(self, query: SearchQuery) -> SearchResults:
+        self.ensure_current()
+        query.per_page = max(1, min(int(query.per_page or 10), 100))
+        query.page = max(1, int(query.page or 1))
+        return self.backend.search(query, now=self.site.now(), tz=self.site.tz)
+
