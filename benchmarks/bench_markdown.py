@@ -11,7 +11,7 @@ speed     - the bodies (front matter stripped) of the generated corpus
             python-markdown is measured under the same machine load.
 fidelity  - small probe snippets, one per Grav markdown feature (Parsedown/ParsedownExtra and
             the markdown-notices plugin), rendered by every parser and tested; how many of
-            the real Grav fixture pages (../shared/fixtures/grav-sites/**/*.md) use each
+            the real Grav fixture pages (../shared/fixtures/grav-sites/*/user/**/*.md) use each
             feature; and whether every parser renders every fixture body without an exception.
 
 Run it with the bench venv, which holds all the parsers and Qalam (editable):
@@ -92,7 +92,7 @@ def make_parsers() -> list[Parser]:
         Parser("mistune", "`create_markdown(escape=False)` + speedup, table, strikethrough, footnotes, def_list",
                ("mistune",), mist),
         Parser("cmarkgfm", "GFM extensions (table, autolink, strikethrough, tasklist; no tagfilter), "
-               "`UNSAFE | FOOTNOTES`", ("cmarkgfm",),
+               "options UNSAFE, FOOTNOTES", ("cmarkgfm",),
                lambda s: cmarkgfm.markdown_to_html_with_extensions(s, options=cmark_opts, extensions=cmark_ext)),
         Parser("pyromark", "tables, footnotes, strikethrough, heading attributes, definition lists",
                ("pyromark",), pyro.html),
@@ -286,7 +286,7 @@ FEATURES = [
         r"<[a-zA-Z][\w-]*(?:\s[^<>\n]*)?/?>",
     ),
     Feature(
-        "markdown-notices (`! note`)", False, "! Note text\n",
+        "markdown-notices `! note` lines", False, "! Note text\n",
         '<div class="notices yellow">\n<p>Note text</p>\n</div>',
         _re(r'<div class="notices yellow">'),
         r"(?m)^!{1,4} \S",
@@ -358,7 +358,8 @@ def fidelity_table(parsers: list[Parser], results: dict[str, dict[str, str]], us
         "|---|---|" + "---|" * len(parsers),
     ]
     for f in FEATURES:
-        rows.append(f"| {f.label} | {usage[f.name][0]} ({usage[f.name][1]}) | " + " | ".join(results[p.name][f.name] for p in parsers) + " |")
+        cells = " | ".join(results[p.name][f.name] for p in parsers)
+        rows.append(f"| {f.label} | {usage[f.name][0]} ({usage[f.name][1]}) | {cells} |")
     rows.append(f"| renders every fixture body without an exception | {n_bodies} ({n_sites}) | "
                 + " | ".join(f"{fixture_ok[p.name][0]} / {n_bodies}" for p in parsers) + " |")
     return rows
@@ -394,12 +395,14 @@ def choice_paragraph(results: dict[str, dict[str, str]], ratios: dict[str, float
             "than pays for the Grav rules."
         )
     else:
-        rules_cost = f"The Grav rules cost {q / bare:.2f}× (with `extra`, {qx / bare:.2f}×) the time of bare markdown-it-py."
+        rules_cost = (f"The Grav rules cost {q / bare:.2f}× (with `extra`, {qx / bare:.2f}×) the time of bare "
+                      "markdown-it-py.")
     return "\n".join([
         "**Choice.** Qalam renders Markdown with markdown-it-py (plus mdit-py-plugins for footnotes), with its "
         "own block and inline rules and a pass over the token stream for what Parsedown, ParsedownExtra and "
-        f"markdown-notices do differently. Fidelity decides it. With `extra`, Qalam renders {count(QALAM_EXTRA, False)} "
-        f"of the {total} Grav features probed here, {count(QALAM_EXTRA, True)} of them with Grav's markup. The other "
+        "markdown-notices do differently. Fidelity decides it. With `extra`, Qalam renders "
+        f"{count(QALAM_EXTRA, False)} of the {total} Grav features probed here, "
+        f"{count(QALAM_EXTRA, True)} of them with Grav's markup. The other "
         f"parsers score (features rendered/with Grav's markup): {others}. The token stream is also where Qalam "
         "rewrites links and images the Grav way before rendering (page-relative routes, `?classes=…&target=…` "
         "query attributes, media actions), and where Parsedown's quirks become ordinary parser rules. "
@@ -507,10 +510,10 @@ def main() -> None:
         "output is compared with what Grav 1.7 writes (Parsedown 1.7.4, ParsedownExtra 0.8.1, the "
         "markdown-notices plugin), ignoring whitespace, attribute order and spacing inside `style`. `yes` means "
         "the same markup as Grav. `yes, other markup` means the feature works but the HTML differs (other "
-        "classes or ids, `align=` instead of `style=`, `<pre lang>`, and so on). `no` means the syntax is left "
+        "classes or ids, `align=` instead of `style=`, and so on). `no` means the syntax is left "
         "as text. [Extra] features are on in Grav only with `system.pages.markdown.extra: true`, so Qalam "
         "without `extra` leaves them off on purpose. \"Fixture bodies using it\" is a regex count over the "
-        f"{len(bodies)} page bodies of the {n_sites} real Grav sites in `shared/fixtures/grav-sites/**/*.md`.",
+        f"{len(bodies)} page bodies of the {n_sites} real Grav sites in `shared/fixtures/grav-sites/*/user/**/*.md`.",
         "",
         *fidelity_table(parsers, results, usage, len(bodies), n_sites, fixture_ok),
         *(["", f"Fixture bodies that raised: {'; '.join(failures)}."] if failures else []),
