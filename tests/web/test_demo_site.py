@@ -148,7 +148,7 @@ def test_listing_cache_lifetime_bounded_by_scheduled_publish(demo):
 def test_theme_stylesheet_is_served(demo):
     _site, client = demo
     r = client.get("/_qalam/static/qalam.css")
-    assert r.status_code == 200 and b"--accent" in b"".join(r.streaming_content)
+    assert r.status_code == 200 and b"--accent" in r.content
     assert client.get("/_qalam/static/../app.py").status_code == 404
 
 

@@ -189,7 +189,7 @@ def search(site: str, query: str, lang: str | None, section: str | None, page_no
 
         click.echo(f"\n{i}. {click.style(hit.title, bold=True)}  [{hit.lang}] {hit.date.date() if hit.date else ''}")
         click.echo(f"   {hit.url}")
-        click.echo("   " + unescape(marked if click.get_text_stream('stdout').isatty() else plain))
+        click.echo("   " + unescape(marked if sys.stdout.isatty() else plain))
 
 
 def _sync_search(service, *, quiet: bool = False):

@@ -87,8 +87,12 @@ def with_cache_headers(site, response: HttpResponse, page, listing) -> HttpRespo
 
 def media_response(path) -> HttpResponse:
     ctype, _ = mimetypes.guess_type(str(path))
-    response = FileResponse(open(path, "rb"), content_type=ctype or "application/octet-stream")
     st = path.stat()
+    if st.st_size <= 4 * 1024 * 1024:
+        # Small files in one piece: no synchronous streaming under ASGI.
+        response = HttpResponse(path.read_bytes(), content_type=ctype or "application/octet-stream")
+    else:
+        response = FileResponse(open(path, "rb"), content_type=ctype or "application/octet-stream")
     response["Last-Modified"] = http_date(st.st_mtime)
     response["ETag"] = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
     response["Cache-Control"] = "public, max-age=86400"
