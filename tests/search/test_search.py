@@ -167,3 +167,18 @@ def test_cli_search(tmp_path):
     assert data["total"] == 1 and data["results"][0]["url"] == "/kk/a"
     result = CliRunner().invoke(cli, ["search", str(site), "врачи"])
     assert result.exit_code == 0 and "/ru/a" in result.output and "1 found" in result.output
+
+
+def test_query_without_kazakh_letters_matches_words_with_consonant_alternation(make_site):
+    # орталығы stems to орталық (ғ/қ alternate); "ortalygy" typed without Kazakh letters
+    # cannot know that, so the loose key of the word itself is indexed too.
+    site = make_site({
+        "config/system.yaml": "languages:\n  supported: [kk]\n",
+        "pages/01.a/item.kk.md": "---\ntitle: Жаңалық\n---\nГематология орталығы жұмыс істейді.",
+    })
+    service = SearchService(site)
+    for q in ("орталығы", "ortalyğy", "ortalygy", "орталық"):
+        results = service.search(SearchQuery(q=q))
+        assert results.total == 1, q
+        assert "<mark>орталығы</mark>" in results.hits[0].snippet, q
+    service.backend.close()

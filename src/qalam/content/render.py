@@ -93,7 +93,7 @@ class Renderer:
         delimiter = str(site.config.get("site.summary.delimiter") or "===")
         html, offset = split_divider(html, delimiter)
         for w in warnings:
-            log.warning("%s", w)
+            log.warning("pages/%s: %s", page.file_rel, w)
         return RenderedContent(html, offset, warnings)
 
     def _markdown_options(self, page: Page) -> MarkdownOptions:

@@ -70,7 +70,9 @@ def _terms(word: str, lang: str) -> tuple[str, str] | None:
         folded = folded[:MAX_TERM]
     if lang == "kk":
         lat = to_latin(folded)
-        term = stem_latin(lat) if (not long and lat.isalpha()) else lat
+        if not long and lat.isalpha():
+            lat = stem_latin(lat)
+        term = lat.replace("ı", "i")
     elif long:
         term = folded
     else:

@@ -86,7 +86,6 @@ _CLASSES = {
     "PL_L": "р" + _G,  # -лар after vowels and р й у
     "PL_D": "лмнңжз",  # -дар
     "лмнңр": "лмнңр",
-    "VA": "аәеёоөұүэя",  # vowels but ы/і: few nouns end in ы/і, so -ысы is -ыс-ы (жұмысы)
 }
 
 
@@ -131,10 +130,11 @@ class Rule:
     min_rest: int
     then: str | None = None  # a group the next slot must remove ("poss3", "poss12")
     needs: str | None = None  # only after this kind of suffix was removed ("pred")
-    not_after: str | None = None  # never after this kind of suffix (no predicate ending after an accusative)
+    not_after: tuple[str, ...] | None = None  # never after these kinds of suffix (no accusative before a predicate)
     group: str | None = None  # the group this rule belongs to
     only_forced: bool = False  # used only when a previous rule demands its group
     vowel_initial: bool = False
+    verb_stem: bool = False  # a vowel-initial verb suffix: not after a vowel и (мәдениетін is not мәдени-етін)
 
 
 def _rules(spec: list[tuple]) -> list[Rule]:
@@ -149,9 +149,11 @@ def _rules(spec: list[tuple]) -> list[Rule]:
             min_rest = opts.get("min_rest", 3 if len(cyr) == 1 else 2)
             rules.append(Rule(
                 suffix=lat, after=_cond(after), harmony=harmony, min_rest=min_rest,
-                then=opts.get("then"), needs=opts.get("needs"), not_after=opts.get("not_after"),
+                then=opts.get("then"), needs=opts.get("needs"),
+                not_after=tuple(opts["not_after"].split()) if "not_after" in opts else None,
                 group=opts.get("group"),
                 only_forced=opts.get("only_forced", False), vowel_initial=cyr[0] in "аәеіыұүоө",
+                verb_stem=opts.get("verb_stem", False),
             ))  # fmt: skip
     return rules
 
@@ -160,8 +162,7 @@ NO_HARMONY = {"harmony": None}
 
 # Predicate (personal) endings, outermost.
 PRED = _rules([
-    ("мын мін", "V S"), ("бын бін", "Z"), ("пын пін", "K"),
-    ("мыз міз", "V S"), ("быз біз", "Z"), ("пыз піз", "K"),
+    ("мын мін мыз міз", "V S"), ("бын бін быз біз", "S Z"), ("пын пін пыз піз", "K"),
     ("сың сің сыз сіз сыңдар сіңдер сыздар сіздер", "*"),
 ])  # fmt: skip
 
@@ -181,15 +182,14 @@ CASE = _rules([
     ("нан нен", "*", {"then": "poss3"}),
     ("мен менен", "V S", NO_HARMONY), ("бен бенен", "Z", NO_HARMONY), ("пен пенен", "K", NO_HARMONY),
     ("дағы дегі", "V S Z"), ("тағы тегі", "K"), ("ндағы ндегі", "*", {"then": "poss3"}),  # locative-attributive
-    ("дай дей", "V S Z", {"min_rest": 3}), ("тай тей", "K", {"min_rest": 3}),  # similative
 ])  # fmt: skip
 
 # Possessive endings.
 POSS = _rules([
-    ("сы сі", "VA", {"group": "poss3", "min_rest": 3}), ("ы і", "C", {"group": "poss3", "min_rest": 2}),
-    ("ңыз ңіз", "V"), ("ыңыз іңіз", "C"),  # 2nd person polite
-    ("мыз міз", "V"), ("ымыз іміз", "C"),  # 1st person plural
-    ("м ң", "V", {"group": "poss12", "only_forced": True, "min_rest": 2}),
+    ("сы сі", "V", {"group": "poss3", "min_rest": 3}), ("ы і", "C", {"group": "poss3", "min_rest": 2}),
+    ("ңыз ңіз", "V", {"min_rest": 3}), ("ыңыз іңіз", "C"),  # 2nd person polite
+    ("мыз міз", "V", {"min_rest": 3}), ("ымыз іміз", "C"),  # 1st person plural
+    ("м ң", "V", {"group": "poss12", "only_forced": True}),
     ("ым ім ың ің", "C", {"group": "poss12", "only_forced": True}),
 ])  # fmt: skip
 
@@ -198,7 +198,8 @@ PLURAL = _rules([("лар лер", "V PL_L"), ("дар дер", "PL_D"), ("та�
 # Participles and the verbal noun, which then take nominal endings.
 VNOM = _rules([
     ("ған ген", "V S Z"), ("қан кен", "K"),
-    ("атын етін", "C"), ("йтын йтін", "V"),
+    ("маған меген", "V S"), ("баған беген", "Z"), ("паған пеген", "K"),  # negated participle
+    ("атын етін", "C", {"not_after": "case", "verb_stem": True}), ("йтын йтін", "V", {"not_after": "case"}),
     ("у", "V K Z лмнңр", {"min_rest": 2}),  # not after й/и/у: Kazakh writes ю there
     ("ушы уші", "*"),
     ("мас мес", "V S", {"min_rest": 3}), ("бас бес", "Z", {"min_rest": 3}), ("пас пес", "K", {"min_rest": 3}),
@@ -209,12 +210,13 @@ FIN = _rules([
     ("ды ді", "V S Z"), ("ты ті", "K"),  # past
     ("дым дім дың дің дыңыз діңіз дыңдар діңдер", "V S Z"),  # not -дық/-тық: that is mostly -лық
     ("тым тім тың тің тыңыз тіңіз тыңдар тіңдер", "K"),
-    ("ады еді", "C"), ("йды йді", "V"),  # present / future, 3rd person
-    ("а е", "C", {"needs": "pred", "min_rest": 2}), ("й", "V", {"needs": "pred", "min_rest": 2}),
+    ("мады меді", "V S"), ("бады беді", "Z"), ("пады педі", "K"),  # negated past
+    ("ады еді", "C", {"verb_stem": True}), ("йды йді", "V"),  # present / future, 3rd person
+    ("а е", "C", {"needs": "pred", "min_rest": 2, "verb_stem": True}), ("й", "V", {"needs": "pred", "min_rest": 2}),
     ("ып іп", "C"),  # converb; not -п after a vowel: кітап, жауап, мектеп, талап, себеп, есеп end so
     ("са се сам сем саң сең сақ сек саңыз сеңіз", "*", {"min_rest": 3}),  # conditional
     ("сын сін", "*", {"min_rest": 3}),  # imperative, 3rd person
-    ("айын ейін айық ейік", "C"), ("йын йін йық йік", "V"),  # optative, 1st person
+    ("айын ейін айық ейік", "C", {"verb_stem": True}), ("йын йін йық йік", "V"),  # optative, 1st person
     ("ғалы гелі ғанша генше", "V S Z"), ("қалы келі қанша кенше", "K"),
     ("май мей", "V S"), ("бай бей", "Z"), ("пай пей", "K"),  # negative converb
 ])  # fmt: skip
@@ -232,14 +234,23 @@ VOICE = _rules([("ыл іл", "C")])
 
 _PROTECTED_CYR = """
 қала бала дала ана сана ара ала аға әке шеше кеме неке ене жеңге өзге бірге тіпті
-жұмыс бас басқа басқалар жақсы жалпы кісі ірі әрі бері кері сары ары
+жұмыс бас басқа басқалар жақсы жалпы кісі ірі әрі кері сары ары
 кітап жауап мектеп талап себеп топ көп әдеп кәсіп ғұрып дәптер сурет
 тау жау сау дау бау қару ару сұлу ауру оқу
 құдай қытай ағылшын ойын орын қиын ағын келін жиын түйін егін тұрғын мұрын ерін мойын қойын
 есеп тарап
 қазақстан өзбекстан қырғызстан түркменстан түрікменстан тәжікстан ауғанстан пәкістан үндістан
 дағыстан татарстан башқұртстан
-мен сен біз сіз ол бұл сол осы мына сона
+мен сен біз сіз ол бұл сол осы мына
+төраға дайын
+үкімет мемлекет қызмет әрекет міндет құрмет қасиет мәдениет әдебиет табиғат мақсат саясат сағат
+ақпарат рұқсат қуат сәулет ниет вице
+бүгін кеше ертең биыл былтыр кейін бұрын дейін шейін бері соң үшін туралы арқылы қарсы қатысты
+байланысты сияқты секілді қарай бойы бойынша сайын гөрі жуық жөнінде
+және немесе бірақ алайда өйткені сондықтан себебі яғни әйтпесе дегенмен
+қаңтар ақпан наурыз сәуір мамыр маусым шілде тамыз қыркүйек қазан қараша желтоқсан
+бір екі үш төрт бес алты жеті сегіз тоғыз он жиырма отыз қырық елу алпыс жетпіс сексен тоқсан
+жүз мың миллион миллиард
 """.split()
 
 #: Words that lose the vowel of their last syllable before a vowel-initial suffix (ауыз → аузы).
@@ -256,20 +267,24 @@ _IRREGULAR_CYR = {
     "менімен": "мен", "сен": "сен", "сенің": "сен", "саған": "сен", "сені": "сен", "сенде": "сен",
     "сенен": "сен", "сенімен": "сен",
     "ол": "ол", "оның": "ол", "оған": "ол", "оны": "ол", "онда": "ол", "одан": "ол", "онымен": "ол",
-    "олар": "олар",
+    "олар": "ол", "онан": "ол",
     "бұл": "бұл", "бұның": "бұл", "мұның": "бұл", "бұған": "бұл", "мұған": "бұл", "бұны": "бұл",
-    "мұны": "бұл", "бұнда": "бұл", "мұнда": "бұл", "бұдан": "бұл", "мұнан": "бұл", "бұдан": "бұл",
-    "бұнымен": "бұл", "мұнымен": "бұл", "бұлар": "бұлар", "мұндай": "мұндай", "бұндай": "мұндай",
+    "мұны": "бұл", "бұнда": "бұл", "мұнда": "бұл", "бұдан": "бұл", "мұнан": "бұл",
+    "бұнымен": "бұл", "мұнымен": "бұл", "бұлар": "бұл", "мұндай": "мұндай", "бұндай": "мұндай",
     "сол": "сол", "соның": "сол", "соған": "сол", "соны": "сол", "сонда": "сол", "содан": "сол",
-    "сонымен": "сол", "солар": "солар", "сондай": "сондай",
+    "сонымен": "сол", "солар": "сол", "сондай": "сондай",
     "осы": "осы", "осының": "осы", "осыған": "осы", "осыны": "осы", "осында": "осы", "осыдан": "осы",
-    "осымен": "осы", "осылар": "осылар", "осындай": "осындай", "қандай": "қандай", "ондай": "ондай",
+    "осымен": "осы", "осылар": "осы", "осындай": "осындай", "қандай": "қандай", "ондай": "ондай",
     "деп": "де", "жеп": "же",
+    # the auxiliary е- ("be"): еді, екен, емес; the present of жат- in the progressive
+    "еді": "е", "екен": "е", "емес": "е", "жатыр": "жат",
 }  # fmt: skip
 
 PROTECTED = frozenset(to_latin(w) for w in _PROTECTED_CYR) | frozenset(to_latin(w) for w in _IRREGULAR_CYR.values())
 ELIDED = {to_latin(k): to_latin(v) for k, v in _ELIDED_CYR.items()}
 IRREGULAR = {to_latin(k): to_latin(v) for k, v in _IRREGULAR_CYR.items()}
+_LOOSE1 = str.maketrans("äğıñöşūüq", "aginosuuk")
+PROTECTED_LOOSE = frozenset(w.translate(_LOOSE1) for w in PROTECTED)
 
 _NOMINAL_PATH = (("pred", PRED), ("case", CASE), ("poss", POSS), ("plural", PLURAL), ("vnom", VNOM),
                  ("neg", NEG), ("voice", VOICE))
@@ -288,15 +303,25 @@ _INDEX = {name: _index(rules) for name, rules in (("pred", PRED), ("case", CASE)
                                                    ("plural", PLURAL), ("vnom", VNOM), ("fin", FIN),
                                                    ("neg", NEG), ("voice", VOICE))}
 
+
 _DEVOICE = {"b": "p", "ğ": "q", "g": "k"}
 
 
 def _last_harmony(rest: str) -> str | None:
-    for c in reversed(rest):
+    """'B' or 'F' for the last back/front vowel of ``rest``; None when unknown.
+
+    у is looked through.  i is looked through when it follows a vowel (it is й), but
+    a vowel и after a consonant makes the harmony unknown: Kazakh words with и take
+    back suffixes (миы), loan words front ones (Маминнің, министрі).
+    """
+    for i in range(len(rest) - 1, -1, -1):
+        c = rest[i]
         if c in BACK:
             return "B"
         if c in FRONT:
             return "F"
+        if c == "i" and (i == 0 or rest[i - 1] not in VOWELS):
+            return None
     return None
 
 
@@ -305,10 +330,15 @@ def _fits(rule: Rule, rest: str) -> bool:
         return False
     if rule.after is not None and rest[-1] not in rule.after:
         return False
+    if rule.verb_stem and rest[-1] == "i" and len(rest) > 1 and rest[-2] not in VOWELS:
+        return False  # и + а/е is written ия/ие only in nouns; a verb in й or и takes я (қоятын, жиятын)
     if rule.harmony is not None:
         h = _last_harmony(rest)
         if h is not None and h != rule.harmony:
             return False
+    if rule.group == "poss3" and len(rule.suffix) == 2 and rest[-1] in "yı" and rest[-2:-1] != "ş":
+        # -ысы/-ісі is -ыс + -ы (жұмысы, байланысы), except after the agent suffix -шы (тілшісі).
+        return False
     if rule.group == "poss3" and len(rule.suffix) == 1 and len(rest) >= 2 and rest not in ELIDED:
         # After a consonant, -ғы/-гі/-қы/-кі is the attributive suffix (соңғы, бүгінгі, сыртқы, қайғы)
         # and -шы/-ші the agent suffix (басшы, спортшы), not a possessive.
@@ -328,7 +358,8 @@ def _repair(rest: str, rule: Rule) -> str:
     return rest
 
 
-def _walk(word: str, path, slot: int, forced: str | None, prev: str | None, verbal: bool) -> tuple[int, str] | None:
+def _walk(word: str, path, slot: int, forced: str | None, prev: str | None, verbal: bool,
+          floor: int = 0) -> tuple[int, str] | None:
     """The deepest reading of ``word`` through the slots of ``path`` from ``slot`` on.
 
     Returns (letters removed, stem): the reading that removes the most letters wins,
@@ -338,6 +369,8 @@ def _walk(word: str, path, slot: int, forced: str | None, prev: str | None, verb
     -мады (-ма-ды, negated past, or -м-ады) gets its deepest reading.  ``None`` when a
     suffix demanded by the previous one (``forced``) cannot be removed.
     """
+    if word in IRREGULAR:
+        return 0, IRREGULAR[word]
     if word in PROTECTED:
         return 0, word
     best: tuple[int, str] | None = None if forced is not None else (0, word)
@@ -359,14 +392,14 @@ def _walk(word: str, path, slot: int, forced: str | None, prev: str | None, verb
                     continue
                 if rule.needs is not None and rule.needs != prev:
                     continue
-                if rule.not_after is not None and rule.not_after == prev:
+                if rule.not_after is not None and prev in rule.not_after:
                     continue
-                if not _fits(rule, rest):
+                if len(rest) < floor or not _fits(rule, rest):
                     continue
                 if rule.then is not None:
-                    got = _walk(rest, path, i + 1, rule.then, name, verbal)
+                    got = _walk(rest, path, i + 1, rule.then, name, verbal, floor)
                 else:
-                    got = _walk(_repair(rest, rule), path, i + 1, None, name, verbal or name in _VERBAL_SLOTS)
+                    got = _walk(_repair(rest, rule), path, i + 1, None, name, verbal or name in _VERBAL_SLOTS, floor)
                 if got is not None and (best is None or got[0] + length > best[0]):
                     best = got[0] + length, got[1]
         if forced is not None and any(r.group == forced for r in rules_):
@@ -377,22 +410,40 @@ def _walk(word: str, path, slot: int, forced: str | None, prev: str | None, verb
 def _once(word: str) -> str:
     if word in IRREGULAR:
         return IRREGULAR[word]
-    if word in PROTECTED:
+    # Protected words are also recognised without Kazakh letters ("казакстан", typed on a Russian
+    # keyboard, is қазақстан); the loose map is one letter for one, so prefixes line up.
+    loose = word.translate(_LOOSE1)
+    if word in PROTECTED or loose in PROTECTED_LOOSE:
         return word
-    nominal = _walk(word, _NOMINAL_PATH, 0, None, None, False) or (0, word)
-    verbal = _walk(word, _VERBAL_PATH, 0, None, None, False) or (0, word)
+    # Never cut inside a protected word of five letters or more that begins this one (мақсатын is
+    # мақсат-ы-н, not мақс-атын).  Shorter protected words (қала, бас) begin too many other words.
+    floor = 0
+    for n in range(len(word) - 1, 4, -1):
+        if loose[:n] in PROTECTED_LOOSE:
+            floor = n
+            break
+    nominal = _walk(word, _NOMINAL_PATH, 0, None, None, False, floor) or (0, word)
+    verbal = _walk(word, _VERBAL_PATH, 0, None, None, False, floor) or (0, word)
     return verbal[1] if verbal[0] > nominal[0] else nominal[1]
 
 
 def stem_latin(word: str) -> str:
-    """Stem a folded Kazakh word written in the 2021 Latin alphabet."""
-    seen = word
-    for _ in range(6):
-        nxt = _once(seen)
-        if nxt == seen:
-            return seen
-        seen = nxt
-    return seen
+    """Stem a folded Kazakh word written in the 2021 Latin alphabet.
+
+    Latin typed with i for ı (і), as the alphabets before 2021 had it, is stemmed as written:
+    bare words still match through the keys, which write ı as i, but suffixes with і
+    (-дің, -лері) are only recognised when written with ı."""
+    # Stem the stem until nothing changes, so that stem(stem(w)) == stem(w).  Each round removes
+    # at least one letter (a restored vowel or consonant never outweighs the suffix), so this ends;
+    # should two forms ever alternate, the smaller one is the stem of both.
+    seen = [word]
+    while True:
+        nxt = _once(seen[-1])
+        if nxt == seen[-1]:
+            return nxt
+        if nxt in seen:
+            return min(seen[seen.index(nxt):])
+        seen.append(nxt)
 
 
 def _cyr_prefix(cyr: str, lat_len: int) -> tuple[str, int]:
@@ -431,4 +482,7 @@ def stem_kazakh(word: str) -> str:
         common += 1
     prefix, used = _cyr_prefix(word, common)
     tail = st[used:]
+    if tail[:1] == "i" and word[len(prefix):len(prefix) + 1] in ("я", "ю", "ё"):
+        # The cut split я/ю/ё (йа/йу/йо): its first half is the й of the stem (қоятын → қой).
+        return prefix + "й" + "".join(_TAIL_TO_CYR.get(c, c) for c in tail[1:])
     return prefix + "".join(_TAIL_TO_CYR.get(c, c) for c in tail)

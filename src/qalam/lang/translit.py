@@ -36,12 +36,17 @@
       ``tş`` → ``ч`` at the start of a word only, ``тш`` elsewhere ("aitşy" →
       "айтшы"); ``şş`` → ``щ``; ``e`` → ``е`` (never ``э``).  ``ъ`` and ``ь`` cannot
       come back.
-    * Capitals: ``I`` → ``І``, ``İ`` → ``И`` (``Й`` after a vowel), ``Y`` → ``Ы``.
+    * Capitals: ``I`` → ``І``, ``İ`` → ``И`` (``Й`` after a vowel), ``Y`` → ``Ы``; but
+      ``I`` before ``a``/``u`` is the first half of Я/Ю ("IUNESKO" → "ЮНЕСКО"), since no
+      Kazakh word has іа or іу.
 
 ``script_key(word)``
     The matching key of a word that is the same in both scripts: normalised, folded
-    (Turkic I/ı rules) and, when it has Cyrillic letters, transliterated:
-    ``script_key("Дәрігер") == script_key("Däriger") == "däriger"``.
+    (Turkic I/ı rules), transliterated when it has Cyrillic letters, and with ı written
+    as i: ``script_key("Дәрігер") == script_key("Däriger") == script_key("Därıger") ==
+    "däriger"``.  The 2021 alphabet writes і as ı, but the Latin alphabets of 2017 and
+    2018 wrote it i, and so do most people typing; і and и are rarely the only
+    difference between two words.
 
 ``loose_key(word)``
     :func:`script_key` without Kazakh diacritics, for people who type without Kazakh
@@ -126,12 +131,14 @@ _LAT_TO_CYR_SIMPLE = {
 _VOWELS_LAT = set("aäeiıoöuūüy")
 _KAZ_LATIN_WORD = re.compile("[A-Za-zÄäĞğİıÑñÖöŞşŪūÜü]+")
 _FOREIGN_LATIN = set("cwxCWX")
+_CAP_I_GLIDE = re.compile("I(?=[aAuU])")
 
 
 def _word_to_cyr(word: str) -> str:
     if _FOREIGN_LATIN.intersection(word):
         return word
-    low = word.replace("I", "ı").replace("İ", "i").lower()
+    # Capital I is ı (і), except before a or u: no Kazakh word has іа/іу, but Я and Ю give IA and IU.
+    low = _CAP_I_GLIDE.sub("i", word).replace("I", "ı").replace("İ", "i").lower()
     caps = len(word) > 1 and word.isupper()
     out: list[str] = []
     # Each output piece remembers whether its source started with a capital.
@@ -180,12 +187,11 @@ _LOOSE = str.maketrans({
     "ä": "a", "ğ": "g", "ı": "i", "ñ": "n", "ö": "o", "ş": "s", "ū": "u", "ü": "u", "q": "k",
     "'": None, "’": None, "ʼ": None,
 })  # fmt: skip
-_ASCII_OK = re.compile(r"[\x00-\x7f]*\Z")
 
 
 def _script_key(word: str) -> str:
     """script_key for a word that is already normalised."""
-    return to_latin(fold_case(word, "kk"))
+    return to_latin(fold_case(word, "kk")).replace("ı", "i")
 
 
 def _loose(key: str) -> str:

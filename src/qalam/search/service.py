@@ -80,7 +80,7 @@ class SearchService:
         windowed = page._published_header is None and truthy(site.config.get("system.pages.publish_dates", True))
         return SearchDocument(
             key=f"{page.lang}:{page.node.rel}",
-            lang=page.lang or "",
+            lang=page.lang or site.html_lang(""),  # one-language sites: site.default_lang
             url=page.url(),
             title=page.title,
             text=html_to_text(site.content(page).html),

@@ -18,10 +18,11 @@ from datetime import datetime, time, timezone, tzinfo
 from pathlib import Path
 
 from qalam.lang.analyze import analyze
+from qalam.lang.translit import loose_key
 
 from .backend import SearchDocument, SearchHit, SearchQuery, SearchResults
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
@@ -53,9 +54,24 @@ def _ts(value: datetime | None) -> float | None:
     return value.timestamp() if value is not None else None
 
 
+def _loose_keys(token, lang: str) -> list[str]:
+    """The loose key of the stem, and for Kazakh also of the unstemmed word.
+
+    A reader typing without Kazakh letters cannot know consonant alternations the
+    stemmer undoes (орталығы -> орталық), so the word's own loose key ("ortalygy")
+    is indexed and searched as well.
+    """
+    keys = [token.loose]
+    if lang in ("kk", ""):
+        word_key = loose_key(token.word)
+        if word_key and word_key != token.loose:
+            keys.append(word_key)
+    return keys
+
+
 def _terms(text: str, lang: str) -> tuple[str, str]:
     tokens = analyze(text, lang)
-    return " ".join(t.term for t in tokens), " ".join(t.loose for t in tokens)
+    return " ".join(t.term for t in tokens), " ".join(k for t in tokens for k in _loose_keys(t, lang))
 
 
 def _quote(term: str) -> str:
@@ -141,17 +157,19 @@ class SQLiteSearchBackend:
         for lang in langs:
             tokens = analyze(query.q, lang)
             terms = list(dict.fromkeys(t.term for t in tokens if t.term))
-            loose = list(dict.fromkeys(t.loose for t in tokens if t.loose))
+            loose = list(dict.fromkeys(k for t in tokens if t.term for k in _loose_keys(t, lang)))
             if not terms:
                 continue
             analysed[lang] = (set(terms), set(loose))
-            # Every query word must match, by its exact term or by its loose key.
+            # Every query word must match, by its exact term or by a loose key.
             match = " AND ".join(
-                f"({{title body}} : {_quote(t.term)} OR {{title_loose body_loose}} : {_quote(t.loose)})"
+                "(" + " OR ".join(
+                    [f"{{title body}} : {_quote(t.term)}"]
+                    + [f"{{title_loose body_loose}} : {_quote(k)}" for k in _loose_keys(t, lang)]
+                ) + ")"
                 for t in {t.term: t for t in tokens if t.term}.values()
             )
-            where = ["fts MATCH ?", "d.lang = ?",
-                     "(d.pub_from IS NULL OR d.pub_from <= ?)", "(d.pub_until IS NULL OR d.pub_until > ?)"]
+            where = ["d.lang = ?", "(d.pub_from IS NULL OR d.pub_from <= ?)", "(d.pub_until IS NULL OR d.pub_until > ?)"]
             args: list = [match, lang, now.timestamp(), now.timestamp()]
             if query.section:
                 where.append("d.section = ?")
@@ -162,10 +180,12 @@ class SQLiteSearchBackend:
             if query.date_to:
                 where.append("d.date_ts < ?")
                 args.append(datetime.combine(query.date_to, time.max, tzinfo=tz).timestamp())
+            # Match in FTS5 first (one index lookup), then filter the matches through `docs`;
+            # joining the other way round makes SQLite probe the FTS index once per document.
             parts.append(
-                "SELECT d.id, d.lang, d.url, d.title, d.section, d.date_ts, "
-                f"bm25(fts, {', '.join(str(w) for w in WEIGHTS)}) AS score "
-                "FROM fts JOIN docs d ON d.id = fts.rowid WHERE " + " AND ".join(where)
+                "SELECT d.id, d.lang, d.url, d.title, d.section, d.date_ts, m.score FROM ("
+                f"SELECT rowid AS id, bm25(fts, {', '.join(str(w) for w in WEIGHTS)}) AS score "
+                "FROM fts WHERE fts MATCH ?) AS m CROSS JOIN docs d ON d.id = m.id WHERE " + " AND ".join(where)
             )
             params.extend(args)
         if not parts:
@@ -204,7 +224,7 @@ class SQLiteSearchBackend:
 
 
 def _matches(text: str, lang: str, terms: set[str], loose: set[str]):
-    return [t for t in analyze(text, lang) if t.term in terms or t.loose in loose]
+    return [t for t in analyze(text, lang) if t.term in terms or any(k in loose for k in _loose_keys(t, lang))]
 
 
 def highlight(text: str, lang: str, terms: set[str], loose: set[str]) -> str:
