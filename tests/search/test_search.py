@@ -182,3 +182,29 @@ def test_query_without_kazakh_letters_matches_words_with_consonant_alternation(m
         assert results.total == 1, q
         assert "<mark>орталығы</mark>" in results.hits[0].snippet, q
     service.backend.close()
+
+
+@pytest.mark.parametrize("q,lang,expected", [
+    ("дәрігер", "kk", SEMINAR), ("dariger", "kk", SEMINAR), ("däriger", "kk", SEMINAR),
+    ("врачи", "ru", "/ru/news/2022-08-15-doctors-seminar"),
+])
+def test_demo_search_from_page_api_and_cli(q, lang, expected, tmp_path, client_for):
+    """The issue's acceptance check: the same four queries on the demo site, three ways."""
+    import shutil
+
+    from qalam.cli.main import cli
+    from qalam.content.site import Site
+
+    site_dir = tmp_path / "demo"
+    shutil.copytree(DEMO, site_dir, ignore=shutil.ignore_patterns(".qalam"))
+    site = Site(site_dir, clock=lambda: NOW)
+    client = client_for(site)
+    page = client.get(f"/{lang}/search", {"q": q}).content.decode()
+    assert f'href="{expected}"' in page and "<mark>" in page
+    api = json.loads(client.get("/api/search", {"q": q}).content)
+    assert api["results"][0]["url"] == expected and "<mark>" in api["results"][0]["snippet"]
+    site.close()
+    out = CliRunner().invoke(cli, ["search", str(site_dir), q, "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["results"][0]["url"] == expected
