@@ -57,6 +57,7 @@ def test_offsets_point_into_the_original_text():
 
 def test_russian_and_english():
     assert terms("Москвы и Москва", "ru") == ["москв", "и", "москв"]
+    assert analyze("Москвы", "ru")[0].loose == "moskv"
     assert terms("The doctors were running", "en") == ["the", "doctor", "were", "run"]
     assert terms("Ёлки", "ru") == ["елк"]
     assert terms("Häuser", "de") == ["häuser"]
@@ -69,7 +70,7 @@ def test_seed_texts():
         assert len(toks) > 100
         for t in toks:
             assert text[t.start:t.end] == t.word
-            assert t.term and t.loose.isascii() or not t.loose.isascii()
+            assert t.term and t.loose.isascii()
 
 
 def test_hostile_input():
@@ -98,7 +99,7 @@ def test_offsets_always_slice_the_original_text(text, lang):
     for t in analyze(text, lang):
         assert text[t.start:t.end] == t.word
         assert t.term
-        assert t.loose == loose_key(t.term) or lang != "kk" or True
+        assert t.loose == loose_key(t.term)
 
 
 @given(st.lists(st.sampled_from(["дәрігер", "Қазақстан", "ЮНЕСКО", "қаласындағы", "сөз", "Алматы"]), max_size=8))

@@ -20,7 +20,8 @@
   with digits are not stemmed.  A word longer than 64 letters is cut to 64 and not
   stemmed.
 * **loose** is :func:`qalam.lang.translit.loose_key` of the term: "dariger" (typed
-  without Kazakh letters) equals the loose key of "däriger" and "дәрігерлердің".
+  without Kazakh letters) equals the loose key of "däriger" and "дәрігерлердің".  For
+  Russian terms that is their Latin transliteration ("москв" → "moskv").
 * ``start``/``end`` are offsets into the text as given (not the normalised one):
   ``text[token.start:token.end] == token.word``.
 
@@ -37,7 +38,7 @@ from functools import lru_cache
 from .normalize import fold_case, normalize
 from .stem import primary_lang, stem_folded
 from .stem_kk import stem_latin
-from .translit import _loose, to_latin
+from .translit import _loose, _script_key, to_latin
 
 __all__ = ["Token", "analyze", "clear_caches"]
 
@@ -77,7 +78,9 @@ def _terms(word: str, lang: str) -> tuple[str, str] | None:
         term = folded
     else:
         term = stem_folded(folded, lang)
-    return term, _loose(term)
+    if not term:
+        return None  # a word of ъ/ь only has no Latin letters
+    return term, _loose(term if lang == "kk" else _script_key(term))
 
 
 def analyze(text: str, lang: str) -> list[Token]:

@@ -80,7 +80,7 @@ _CYR_TO_LAT = {
 _TO_CYR = str.maketrans(_LAT_TO_CYR)
 _TO_LAT = str.maketrans(_CYR_TO_LAT)
 
-_ZWJ = re.compile("\u200d")
+_ZWJ = re.compile("\u200d+")
 #: A run of letters and combining marks (digits are neutral and never change).
 _WORD = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f\u0483-\u0489])+")
 _HAS_CYR = re.compile("[\u0400-\u04ff\u0500-\u052f]")
@@ -123,9 +123,9 @@ def _fix_word(m: re.Match) -> str:
 
 
 def _zwj(m: re.Match) -> str:
-    text, i = m.string, m.start()
+    text, i, j = m.string, m.start(), m.end()
     before = text[i - 1] if i > 0 else ""
-    after = text[i + 1] if i + 1 < len(text) else ""
+    after = text[j] if j < len(text) else ""
     if before and after and not before.isalnum() and not after.isalnum():
         return "\u200d"
     return ""
@@ -139,9 +139,9 @@ def normalize(text: str) -> str:
         return text
     text = unicodedata.normalize("NFC", text)
     if _NEEDS_WORK.search(text):
+        text = text.translate(_DROP_INVISIBLE).translate(_FOREIGN)
         if "\u200d" in text:
             text = _ZWJ.sub(_zwj, text)
-        text = text.translate(_DROP_INVISIBLE).translate(_FOREIGN)
         text = _COMBINED.sub(lambda m: _COMBINED_MAP[m.group(1) or m.group(2)], text)
     if _HAS_CYR.search(text) and _HAS_LAT.search(text):
         text = _WORD.sub(_fix_word, text)

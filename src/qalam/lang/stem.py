@@ -4,6 +4,9 @@
   words in either script; the stem is returned folded, in the script of the word.
 * ``ru`` — Snowball's Russian stemmer, after folding and ``ё`` → ``е``.
 * ``en`` — Snowball's English (Porter 2) stemmer, after folding.
+
+  Snowball is applied again until the word stops changing (rarely a second round:
+  "aase" → "aas" → "aa"), so that ``stem(stem(w)) == stem(w)`` in every language.
 * any other language — the folded word.
 
 The word is normalised (:func:`qalam.lang.normalize.normalize`) and folded
@@ -54,7 +57,14 @@ def stem_folded(word: str, lang: str) -> str:
     if lang in _SNOWBALL and word.isalpha() and len(word) <= 64:
         if lang == "ru":
             word = word.replace("ё", "е")
-        return _snowball(lang).stemWord(word)
+        stemmer = _snowball(lang)
+        # Snowball is applied until the word stops changing ("aase" -> "aas" -> "aa"), so that
+        # stem(stem(w)) == stem(w) in every language.  Each round only shortens the word.
+        for _ in range(len(word)):
+            nxt = stemmer.stemWord(word)
+            if nxt == word:
+                break
+            word = nxt
     return word
 
 

@@ -6,37 +6,41 @@ grammar book gives them, and compiled at import into the 2021 Latin alphabet, in
 which the stemmer runs: a Latin word is stemmed directly, a Cyrillic word is
 transliterated (letter by letter, :func:`qalam.lang.translit.to_latin`), stemmed,
 and the stem is mapped back onto the Cyrillic word.  So ``дәрігерлердің`` and
-``därigerlerdıñ`` get the same stem, each in its own script.
+``därıgerlerdıñ`` get the same stem, each in its own script.  Input is expected
+folded (lower case); :func:`qalam.lang.stem.stem` does that.
 
 How it works
 ------------
 A word is read from its end through the slots of a Kazakh word form, outermost
-first, each slot optional::
+first, each slot optional — a small state machine::
 
     nominal:  stem (+ participle/verbal noun) + plural + possessive + case + predicate
-    verbal:   stem (+ voice) (+ negation) + tense / converb / mood (+ person)
+    verbal:   stem (+ passive) (+ negation) + tense / converb / mood (+ person)
 
-At each slot the longest suffix that fits is removed.  A suffix fits when
+A suffix fits when
 
 * **vowel harmony** agrees: a suffix with back vowels (а о ұ ы) needs a stem whose
-  last back/front vowel is back, a front suffix (ә ө ү і е) a front stem; у and и
-  are neutral and looked through; a stem without such vowels (министр) takes both.
-  The instrumental -мен/-бен/-пен has no harmony;
+  last back/front vowel is back, a front suffix (ә ө ү і е) a front stem; у, and й,
+  are looked through; a stem whose last vowel is и (Мамин, министр) or that has no
+  such vowel takes both.  The instrumental -мен/-бен/-пен has no harmony;
 * **the sound at the stem's end** is the one that suffix variant follows: -лар after
   vowels and р й у, -дар after л м н ң ж з, -тар after voiceless consonants; -ның
   after vowels and м н ң, -дың after р й у л ж з, -тың after voiceless; -сы after a
   vowel, -ы after a consonant; and so on for every allomorph;
-* **the stem stays long enough**: at least two letters with a vowel, three for the
-  one-letter suffixes (-м -ң -н -п -у);
+* **the stem stays long enough**: two letters with a vowel at least, three before
+  the one-letter suffixes (-м, -ң) and the vowel-final cases (-ның, -ны), -сы, -ңыз,
+  -мыз and the conditional -са;
 * **the slot order** is respected, and a few suffixes demand the next one: the case
   forms -н, -на/-не, -нда/-нде, -нан/-нен, -ндағы/-ндегі only follow a 3rd-person
   possessive (баласын → баласы → бала), the dative -а/-е only a 1st/2nd-person
-  singular one (балама → балам → бала).
+  singular one (балама → балам → бала); no accusative or genitive stands before a
+  predicate ending (отанымыз is отан-ымыз, not ота-ны-мыз).
 
-Every reading that fits is tried, nominal and verbal, and the one that removes
-the most letters wins (a tie goes to the nominal reading, then to the longer
-suffix).  The result is stemmed again until nothing changes, so
-``stem(stem(w)) == stem(w)``.
+Every reading that fits is tried, nominal and verbal, and the one that removes the
+most letters wins (on a tie the nominal reading, then the longer suffix): so
+болмады is бол-ма-ды, not болм-ады.  The result is stemmed again until nothing
+changes, so ``stem(stem(w)) == stem(w)`` — which also means that a verb stem that
+ends like a case form is cut further (сақтау → сақта → сақ).
 
 Deliberate limits
 -----------------
@@ -44,19 +48,31 @@ Deliberate limits
   removed before the dative -а/-е that proves them.  Word-final they look exactly
   like the end of very common nouns (адам, білім, әлем, қалам, мың, кең), and in
   news text they are rare.
-* The 3rd-person possessive -ы/-і is not removed after a consonant + ғ/г/қ/к:
-  that is the attributive suffix -ғы/-гі/-қы/-кі (соңғы, бүгінгі, сыртқы).
+* -ы/-і is not read as a possessive after a consonant + ғ/г/қ/к (the attributive
+  -ғы/-гі/-қы/-кі: соңғы, бүгінгі, сыртқы) or + ш (the agent -шы/-ші: басшы), and
+  -ысы/-ісі is -ыс-ы (жұмысы, байланысы) except after -шы (тілшісі).
 * Converbs -а/-е/-й are removed only before a personal ending (барамын), never
-  alone: too many nouns end in -а/-е.
-* Derivational suffixes (-лық, -шы, -ғы, -лы, ...) are kept: they make new words.
+  alone, and -п only after a consonant (-ып/-іп): too many nouns end in -а/-е and in
+  -ап/-еп (қала, кітап, жауап).  The past 1st person plural -дық/-тық is left: it is
+  mostly the derivational -лық (денсаулық, ынтымақтастық).
+* Derivational suffixes (-лық, -шы, -ғы, -лы, -дай, ...) and voice suffixes other
+  than the passive -ыл/-іл are kept: they make new words, and they also end many
+  nouns.
+* A vowel-initial verb suffix (-атын, -ады, -айын) does not follow a vowel и:
+  мәдениетін is мәдениет-і-н.  A participle does not stand before a case ending
+  directly (мақсатында is мақсат-ы-нда).
 * After a vowel-initial suffix, a stem-final б/ғ (and г after a front vowel) is
   devoiced back (кітабы → кітап, тарағы → тарақ, жүрегі → жүрек), and the words
   that lose a vowel before a possessive get it back (аузы → ауыз, орны → орын,
   халқы → халық).
 * Protected stems: common words whose ending only looks like a suffix (қала, бала,
-  ана, жақсы, басқа, кітап, мектеп, ...) are never cut; stripping stops when it
-  reaches one (қаласындағы → қаласы → қала, not қал).  Personal and demonstrative
-  pronouns have irregular case forms (маған, оның, бұған) and are looked up.
+  ана, жақсы, басқа, кітап, мектеп, month names, numerals, postpositions and
+  conjunctions, Arabic nouns in -ат/-ет such as мемлекет and қызмет, country names in
+  -стан) are never cut, stripping stops when it reaches one (қаласындағы → қаласы →
+  қала, not қал), and no cut falls inside a protected word of five letters or more
+  that begins the word (мақсатын → мақсат).  They are recognised typed without
+  Kazakh letters too (казакстан).  Pronouns with irregular forms (маған, оның, бұған)
+  and the auxiliary е- (еді, екен, емес) are looked up.
 """
 
 from __future__ import annotations
@@ -213,7 +229,7 @@ FIN = _rules([
     ("мады меді", "V S"), ("бады беді", "Z"), ("пады педі", "K"),  # negated past
     ("ады еді", "C", {"verb_stem": True}), ("йды йді", "V"),  # present / future, 3rd person
     ("а е", "C", {"needs": "pred", "min_rest": 2, "verb_stem": True}), ("й", "V", {"needs": "pred", "min_rest": 2}),
-    ("ып іп", "C"),  # converb; not -п after a vowel: кітап, жауап, мектеп, талап, себеп, есеп end so
+    ("ып іп", "C"),  # converb; not -п after a vowel: кітап, жауап, мектеп, талап, себеп end so
     ("са се сам сем саң сең сақ сек саңыз сеңіз", "*", {"min_rest": 3}),  # conditional
     ("сын сін", "*", {"min_rest": 3}),  # imperative, 3rd person
     ("айын ейін айық ейік", "C", {"verb_stem": True}), ("йын йін йық йік", "V"),  # optative, 1st person
@@ -238,7 +254,6 @@ _PROTECTED_CYR = """
 кітап жауап мектеп талап себеп топ көп әдеп кәсіп ғұрып дәптер сурет
 тау жау сау дау бау қару ару сұлу ауру оқу
 құдай қытай ағылшын ойын орын қиын ағын келін жиын түйін егін тұрғын мұрын ерін мойын қойын
-есеп тарап
 қазақстан өзбекстан қырғызстан түркменстан түрікменстан тәжікстан ауғанстан пәкістан үндістан
 дағыстан татарстан башқұртстан
 мен сен біз сіз ол бұл сол осы мына
