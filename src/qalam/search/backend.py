@@ -38,6 +38,8 @@ class SearchQuery:
     date_to: date | None = None
     page: int = 1
     per_page: int = 10
+    match_any: bool = False  # any word may match (related articles); default: every word must
+    exclude_urls: tuple[str, ...] = ()
 
 
 @dataclass

@@ -131,8 +131,11 @@ class SearchService:
         return self.sync(**kwargs)
 
     # --- querying ----------------------------------------------------------------------
-    def search(self, query: SearchQuery) -> SearchResults:
-        self.ensure_current()
+    def search(self, query: SearchQuery, *, sync: bool = True) -> SearchResults:
+        """Answer a query; ``sync=False`` uses the index as it is (page rendering must not
+        wait for an index build: `qalam serve` builds it in the background)."""
+        if sync:
+            self.ensure_current()
         query.per_page = max(1, min(int(query.per_page or 10), 100))
         query.page = max(1, int(query.page or 1))
         return self.backend.search(query, now=self.site.now(), tz=self.site.tz)

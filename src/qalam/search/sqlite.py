@@ -162,7 +162,7 @@ class SQLiteSearchBackend:
                 continue
             analysed[lang] = (set(terms), set(loose))
             # Every query word must match, by its exact term or by a loose key.
-            match = " AND ".join(
+            match = (" OR " if query.match_any else " AND ").join(
                 "(" + " OR ".join(
                     [f"{{title body}} : {_quote(t.term)}"]
                     + [f"{{title_loose body_loose}} : {_quote(k)}" for k in _loose_keys(t, lang)]
@@ -174,6 +174,9 @@ class SQLiteSearchBackend:
             if query.section:
                 where.append("d.section = ?")
                 args.append(query.section)
+            if query.exclude_urls:
+                where.append(f"d.url NOT IN ({','.join('?' * len(query.exclude_urls))})")
+                args.extend(query.exclude_urls)
             if query.date_from:
                 where.append("d.date_ts >= ?")
                 args.append(datetime.combine(query.date_from, time.min, tzinfo=tz).timestamp())

@@ -121,7 +121,7 @@ def page_context(site: Site, page: Page, lang: str, listing: Listing | None, abs
     switcher, alternates = language_links(site, page, lang, absolute)
     items = [item_for(site, p) for p in listing.items] if listing else []
     image = first_image(page)
-    return {
+    ctx = {
         "site": site,
         "site_title": site.config.title,
         "lang": lang,
@@ -150,6 +150,68 @@ def page_context(site: Site, page: Page, lang: str, listing: Listing | None, abs
         "metadata": metadata(site, page),
         "body_classes": str(page.header.get("body_classes") or ""),
     }
+    if page.template_name == "item":
+        extra = article_context(site, page, lang, absolute, script)
+        ctx.update(extra)
+        have = {(m["attr"], m["key"]) for m in ctx["metadata"]}
+        ctx["metadata"] = ctx["metadata"] + [m for m in extra["social_meta"] if (m["attr"], m["key"]) not in have]
+    return ctx
+
+
+def article_context(site: Site, page: Page, lang: str, absolute, script: str = "") -> dict:
+    """What the article template adds to a page: date-time, views, lead photo, dateline,
+    authors, source, share links, related articles, structured data and sharing metadata."""
+    from qalam.content.article import article
+    from qalam.lang.dates import format_date
+
+    from .structured import absolute_url, json_ld, share_links, social_meta
+
+    art = article(page)
+    own_url = site.latin_url(page.url(), lang) if script == "latn" else page.url()
+    url = absolute_url(site, absolute, own_url)
+    lead_url = absolute_url(site, absolute, art.lead_image.url) if art.lead_image and art.lead_image.url else None
+    images = [absolute_url(site, absolute, site.media_url(page, n)) for n in page.node.media
+              if n.rsplit(".", 1)[-1].lower() in ("jpg", "jpeg", "png", "webp", "gif")]
+    if lead_url and lead_url in images:
+        images.remove(lead_url)
+    image_urls = ([lead_url] if lead_url else []) + images
+    item = item_for(site, page)
+    from .text import plain_text
+
+    description = plain_text(item.summary)[:300]
+    return {
+        "article": art,
+        "datetime_text": format_date(page.date, lang, "datetime", tz=site.tz) if page.date_from_header else "",
+        "views": views_for(page),
+        "share": share_links(url, page.title),
+        "related": [item_for(site, p) for p in related_for(page)],
+        "json_ld": json_ld(site, art, url, image_urls, absolute),
+        "social_meta": social_meta(site, art, url, description, lead_url),
+        "author_links": [{"name": a.name, "url": f"{site.languages.prefix(lang)}/author/{a.slug}"} for a in art.authors],
+    }
+
+
+def views_for(page: Page) -> int:
+    """The page's view count (the counter adds to the `views:` starting value)."""
+    try:
+        from . import counter
+    except ImportError:  # the counter module lands separately; until then the starting value
+        from qalam.content.article import article
+
+        return article(page).views_start
+    return counter.views_for(page)
+
+
+def related_for(page: Page, limit: int = 4) -> list[Page]:
+    from qalam.search.related import related_pages
+
+    try:
+        return related_pages(page, limit)
+    except Exception:  # noqa: BLE001 — related articles are a nicety, never an error page
+        import logging
+
+        logging.getLogger("qalam.web").exception("related articles of %s", page.file_rel)
+        return []
 
 
 def tax_links(site: Site, page: Page) -> list[dict]:

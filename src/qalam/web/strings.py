@@ -30,6 +30,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_items": {"kk": "Әзірге жазба жоқ.", "ru": "Пока нет записей.", "en": "Nothing here yet."},
     "view_all_of": {"kk": "Толық оқу: «{title}»", "ru": "Читать полностью: «{title}»", "en": "View all of “{title}”"},
     "skip_to_content": {"kk": "Мазмұнға өту", "ru": "Перейти к содержанию", "en": "Skip to content"},
+    "views": {"kk": "қаралым", "ru": "просмотров", "en": "views"},
+    "share": {"kk": "Бөлісу", "ru": "Поделиться", "en": "Share"},
+    "photo_badge": {"kk": "ФОТО", "ru": "ФОТО", "en": "PHOTO"},
+    "photo_credit": {"kk": "Фото", "ru": "Фото", "en": "Photo"},
+    "source": {"kk": "Дереккөз", "ru": "Источник", "en": "Source"},
+    "authors": {"kk": "Авторы", "ru": "Автор", "en": "By"},
+    "related": {"kk": "Бұған дейін жазған едік", "ru": "Ранее мы писали", "en": "We wrote earlier"},
+    "author_page": {"kk": "Автордың материалдары", "ru": "Материалы автора", "en": "Articles by"},
     "search": {"kk": "Іздеу", "ru": "Поиск", "en": "Search"},
     "search_placeholder": {"kk": "Сайттан іздеу", "ru": "Поиск по сайту", "en": "Search the site"},
     "results_count": {"kk": "Табылды: {n}", "ru": "Найдено: {n}", "en": "Found: {n}"},
@@ -39,6 +47,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Nothing found. Try other words.",
     },
     "powered_by": {"kk": "Qalam негізінде", "ru": "Работает на Qalam", "en": "Powered by Qalam"},
+    "outlets_title": {"kk": "Өзгелердің жаңалығы", "ru": "Новости других СМИ", "en": "Other outlets' news"},
 }
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}

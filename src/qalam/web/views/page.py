@@ -35,6 +35,13 @@ def dispatch(request: HttpRequest) -> HttpResponse:
             from .search import search_page
 
             return search_page(request, res.lang)
+        from . import author
+
+        found = author.match(site, request.path)
+        if found is not None:
+            response = author.author_page(request, *found)
+            if response is not None:
+                return response
         return not_found(request, res.lang)
     page = res.page
     listing = None
