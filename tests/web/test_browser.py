@@ -1,0 +1,102 @@
+"""The article page as a reader sees it: Debian's Chromium, headless, driven by Playwright.
+
+Saves the screenshots the README shows (docs/img/article-kk.png, article-ru.png).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ..cli.test_serve import free_port, get, wait_until
+from ..conftest import DEMO, REPO
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+
+ARTICLE = "/news/2026-11-22-mobile-clinic"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    site = tmp_path_factory.mktemp("browser") / "demo"
+    shutil.copytree(DEMO, site, ignore=shutil.ignore_patterns(".qalam"))
+    port = free_port()
+    exe = os.path.join(os.path.dirname(sys.executable), "qalam")
+    proc = subprocess.Popen([exe, "serve", str(site), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: get(base + "/kk")[0] == 200)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("lang,date_text,credit,source", [
+    ("kk", "22 қараша 2026, 10:15", "Фото: Дана ӘБІЛОВА", None),
+    ("ru", "22 ноября 2026, 10:15", "Фото: Дана ӘБІЛОВА", "Источник:"),
+])
+def test_article_elements_are_visible(server, browser, lang, date_text, credit, source):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/{lang}{ARTICLE}")
+    main = page.locator("main")
+    assert main.locator("h1.page-title").is_visible()
+    assert main.locator("time.date").inner_text() == date_text
+    assert main.locator(".views-count").is_visible()
+    for key in ("whatsapp", "telegram", "facebook", "vk", "x"):
+        assert main.locator(f"a.share-{key}").is_visible()
+    lead = main.locator("figure.lead img")
+    assert lead.is_visible() and lead.evaluate("img => img.naturalWidth") > 0  # the photo really loads
+    assert main.locator("figure.lead .badge").is_visible()
+    assert credit in main.locator("figure.lead figcaption").inner_text()
+    assert main.locator("p.dateline").is_visible()
+    inline = main.locator(".content img")
+    assert inline.count() >= 1 and inline.first.evaluate("img => img.naturalWidth") > 0
+    assert main.locator("section.related li").count() >= 1
+    if source:
+        assert source in main.locator("p.source").inner_text()
+    # No request leaves the machine: every resource is served by Qalam itself.
+    external = page.evaluate(
+        "() => performance.getEntriesByType('resource').map(e => e.name).filter(u => !u.startsWith(location.origin))"
+    )
+    assert external == []
+    out = REPO / "docs" / "img" / f"article-{lang}.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out), full_page=True)
+    page.close()
+
+
+def test_kazakh_text_renders_in_a_real_font(server, browser):
+    """Kazakh letters must not fall back to boxes: every glyph of the headline has a width."""
+    page = browser.new_page()
+    page.goto(f"{server}/kk{ARTICLE}")
+    widths = page.evaluate(
+        """() => { const c = document.createElement('canvas').getContext('2d');
+                   c.font = getComputedStyle(document.querySelector('h1')).font;
+                   return [...'әғқңөұүһі'].map(ch => c.measureText(ch).width); }"""
+    )
+    assert all(w > 0 for w in widths)
+    page.close()
