@@ -27,9 +27,18 @@ def test_every_documented_option_has_a_default():
     assert missing == []
 
 
+def _leaf_commands(group: click.Group, prefix: str = ""):
+    """(``"import text"``, command) for every command, walking into groups such as ``qalam import``."""
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _leaf_commands(command, f"{prefix}{name} ")
+        else:
+            yield f"{prefix}{name}", command
+
+
 def test_every_cli_command_and_option_is_documented():
     text = (DOCS / "cli.md").read_text(encoding="utf-8")
-    for name, command in cli.commands.items():
+    for name, command in _leaf_commands(cli):
         assert re.search(rf"^## `qalam {name}\b", text, re.M), f"docs/cli.md: add a section for `qalam {name}`"
         section = text.split(f"## `qalam {name}", 1)[1].split("\n## ", 1)[0]
         for param in command.params:

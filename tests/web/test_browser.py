@@ -22,10 +22,31 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's ch
 ARTICLE = "/news/2026-11-22-mobile-clinic"
 
 
+OUTLET_RSS = (
+    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Басқа агенттік</title>'
+    "<link>https://outlet.example/</link><description>d</description>"
+    "<item><title>Астанада жаңа көпір ашылды</title><link>https://outlet.example/news/1</link>"
+    "<pubDate>Sun, 22 Nov 2026 09:00:00 GMT</pubDate></item></channel></rss>"
+)
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def outlet():
+    from .fake_http import FakeServer, Reply
+
+    server = FakeServer({"/rss": Reply(200, OUTLET_RSS, {"Content-Type": "application/rss+xml; charset=utf-8"})})
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, outlet):
     site = tmp_path_factory.mktemp("browser") / "demo"
     shutil.copytree(DEMO, site, ignore=shutil.ignore_patterns(".qalam"))
+    # Other outlets' news from a fake feed on 127.0.0.1 (tests never reach the internet).
+    (site / "config" / "qalam.yaml").write_text(
+        f"outlets:\n  feeds:\n    - {{name: 'Басқа агенттік', url: '{outlet.url}/rss'}}\n", encoding="utf-8"
+    )
     port = free_port()
     exe = os.path.join(os.path.dirname(sys.executable), "qalam")
     proc = subprocess.Popen([exe, "serve", str(site), "--port", str(port)],
@@ -33,6 +54,7 @@ def server(tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: get(base + "/kk")[0] == 200)
+        wait_until(lambda: "Астанада жаңа көпір ашылды" in get(base + "/kk" + ARTICLE)[1])
         yield base
     finally:
         proc.terminate()
@@ -64,7 +86,7 @@ def test_article_elements_are_visible(server, browser, lang, date_text, credit, 
     page.goto(f"{server}/{lang}{ARTICLE}")
     main = page.locator("main")
     assert main.locator("h1.page-title").is_visible()
-    assert main.locator("time.date").inner_text() == date_text
+    assert main.locator(".article-meta time.date").inner_text() == date_text
     assert main.locator(".views-count").is_visible()
     for key in ("whatsapp", "telegram", "facebook", "vk", "x"):
         assert main.locator(f"a.share-{key}").is_visible()
@@ -78,6 +100,8 @@ def test_article_elements_are_visible(server, browser, lang, date_text, credit, 
     assert main.locator("section.related li").count() >= 1
     if source:
         assert source in main.locator("p.source").inner_text()
+    outlets = main.locator("aside.outlets")
+    assert outlets.is_visible() and "Астанада жаңа көпір ашылды" in outlets.inner_text()
     # No request leaves the machine: every resource is served by Qalam itself.
     external = page.evaluate(
         "() => performance.getEntriesByType('resource').map(e => e.name).filter(u => !u.startsWith(location.origin))"

@@ -56,21 +56,29 @@ def serve(site: str, host: str, port: int, no_watch: bool) -> None:
     """Serve SITE (a Grav `user/` folder or a folder holding one) over HTTP."""
     import uvicorn
 
+    from qalam.web import distribution, outlets
+    from qalam.web import counter as view_counter
     from qalam.web.app import get_asgi_application
 
     started = time.perf_counter()
     the_site = open_site(site)
-    app = get_asgi_application(the_site)
+    app = view_counter.BeaconASGI(get_asgi_application(the_site))  # view beacon answered before Django
+    view_counter.start(the_site)  # writer thread; flushed at exit, SIGTERM included
     if not no_watch:
         threading.Thread(target=_watch, args=(the_site,), daemon=True, name="qalam-watch").start()
     threading.Thread(target=_warm_search, args=(the_site,), daemon=True, name="qalam-search").start()
+    outlets.start(the_site)  # other outlets' feeds, refreshed in the background (idle with none configured)
+    distribution.start(the_site)  # IndexNow / Telegram on publish (idle while disabled)
     langs = ", ".join(the_site.language_codes) if the_site.languages.enabled else "single language"
     err_console.print(
         f"[bold green]Qalam[/] serving [bold]{the_site.user_dir}[/] ({langs}; "
         f"{len(the_site.index.entries)} files indexed in {time.perf_counter() - started:.2f} s) "
         f"at [link]http://{host}:{port}[/link]  (Ctrl+C to stop)"
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")
+    finally:
+        distribution.stop(the_site)  # let a delivery in progress finish and be recorded
 
 
 def _warm_search(site: Site) -> None:
@@ -239,3 +247,8 @@ def main() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+from qalam.cli.importing import import_group  # noqa: E402  (qalam import text|html|wordpress)
+
+cli.add_command(import_group)

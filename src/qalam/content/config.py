@@ -97,7 +97,7 @@ DEFAULTS: dict[str, Any] = {
             "retries": 5,
         },
         "images": {"widths": [480, 800, 1200], "webp": True, "quality": 82},
-        "import": {"furniture": []},
+        "import": {"furniture": [], "furniture_defaults": True},
     },
 }
 
@@ -172,6 +172,7 @@ OPTIONS: dict[str, str] = {
     "qalam.images.webp": "Also make WebP renditions.",
     "qalam.images.quality": "JPEG/WebP quality of renditions.",
     "qalam.import.furniture": "Extra page-furniture lines the text importer drops (labels of the old site).",
+    "qalam.import.furniture_defaults": "Also drop Qalam's built-in furniture labels (share buttons, PHOTO, ...).",
 }
 
 

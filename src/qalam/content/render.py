@@ -148,7 +148,14 @@ class Renderer:
             if kind == "image" or (ext and ext in media_types):
                 target_page, target_name = self._locate_media(page, path)
                 if target_page is not None and target_name in target_page.node.media:
-                    return ResolvedUrl(site.media_url(target_page, target_name) + suffix)
+                    attrs: dict[str, str] = {}
+                    if kind == "image":
+                        # Responsive images (docs/images.md): srcset/sizes of the renditions, the
+                        # original's width/height, loading="lazy", decoding="async"; src stays.
+                        from .images import markdown_image_attrs
+
+                        attrs = markdown_image_attrs(target_page, target_name)
+                    return ResolvedUrl(site.media_url(target_page, target_name) + suffix, attrs)
                 warnings.append(
                     f"missing media file {url!r} (looked for {path!r} beside the page); add the file or fix the link"
                 )

@@ -263,6 +263,11 @@ class Site:
             lang = self._preferred_language(accept_language)
             needs_prefix = bool(self.languages.prefix(lang))
             if needs_prefix:
+                # Like Grav, which dispatches an unprefixed path before adding the language: an old URL
+                # listed in site.redirects is answered at once (one 301, not a 302 and then the 301).
+                early = self._unprefixed_redirect(lang, rest)
+                if early is not None:
+                    return early
                 target = self.languages.prefix(lang) + ("" if rest == "/" else rest)
                 return Resolution("redirect", lang=lang, location=_quote(target), status=302)
         elif not self.languages.prefix(lang) and had_prefix:
@@ -288,14 +293,32 @@ class Site:
         redirect = self._site_redirect(route)
         if redirect is not None:
             location, status = redirect
-            if location.startswith("/") and not location.startswith("//"):
-                location = self.languages.prefix(lang) + location
-            return Resolution("redirect", lang=lang, location=location, status=status)
+            return Resolution("redirect", lang=lang, location=self._redirect_location(location, lang), status=status)
 
         media = self._page_media(tree, route)
         if media is not None:
             return Resolution("media", lang=lang, file=media)
         return Resolution("not_found", lang=lang, status=404)
+
+    def _unprefixed_redirect(self, lang: str, rest: str) -> Resolution | None:
+        """A ``site.redirects`` answer for a path without a language prefix that is no page or route."""
+        route, _params = self._split_params(rest)
+        if route == "/" or self.tree(lang).find(route) is not None or self._site_route(route) is not None:
+            return None
+        redirect = self._site_redirect(route)
+        if redirect is None:
+            return None
+        location, status = redirect
+        return Resolution("redirect", lang=lang, location=self._redirect_location(location, lang), status=status)
+
+    def _redirect_location(self, location: str, lang: str) -> str:
+        """An internal redirect target gets the request's language prefix, unless it names a language
+        itself (``/ru/news/x``: how imported pages in another language are redirected to)."""
+        if location.startswith("/") and not location.startswith("//"):
+            first = location.split("/", 2)[1].split("?", 1)[0].lower()
+            if not (self.languages.enabled and first in {c.lower() for c in self.languages.supported}):
+                location = self.languages.prefix(lang) + location
+        return location
 
     def _split_language(self, path: str) -> tuple[str | None, str, bool, str]:
         """(language or None, rest of the path, prefix present, script of an edition)."""
@@ -391,14 +414,35 @@ class Site:
         default = int(self.config.get("system.pages.redirect_default_code") or 302)
         if route in redirects:
             return _redirect_target(str(redirects[route]), default)
-        for key in redirects:
-            try:
-                m = re.match("^" + str(key) + "$", route)
-            except re.error:
-                continue
+        for key, pattern, length in self._redirect_patterns(redirects):
+            if length is not None and length != len(route):
+                continue  # only '.' wildcards: it can only match a route of its own length
+            m = pattern.match(route)
             if m:
                 return _redirect_target(m.expand(_php_refs(str(redirects[key]))), default)
         return None
+
+    def _redirect_patterns(self, redirects: dict) -> list[tuple[object, re.Pattern[str], int | None]]:
+        """The keys of site.redirects that are regular expressions, compiled once per config.
+
+        A key without any regex character matches only itself, which the dictionary lookup has
+        checked already; so an archive with thousands of imported redirects costs a 404 nothing.
+        """
+        cached = getattr(self, "_redirect_cache", None)
+        if cached is not None and cached[0] is redirects:
+            return cached[1]
+        compiled = []
+        for key in redirects:
+            text = str(key)
+            if not _REGEX_CHARS.search(text):
+                continue
+            try:
+                pattern = re.compile("^" + text + "$")
+            except re.error:
+                continue
+            compiled.append((key, pattern, len(text) if not _REGEX_CHARS_BUT_DOT.search(text) else None))
+        self._redirect_cache = (redirects, compiled)
+        return compiled
 
     def _static_media(self, rel: str) -> Resolution:
         """``/user/pages/<folder path>/<file>``: only media files inside the pages folder."""
@@ -475,6 +519,10 @@ def _structure_key(scan: ScanResult) -> tuple:
         (rel, tuple(sorted(node.files.items())), tuple(sorted((k, v.mtime_ns, v.size) for k, v in node.media.items())))
         for rel, node in scan.nodes.items()
     )
+
+
+_REGEX_CHARS = re.compile(r"[.^$*+?{}\[\]\\|()]")
+_REGEX_CHARS_BUT_DOT = re.compile(r"[\^$*+?{}\[\]\\|()]")
 
 
 def _redirect_target(value: str, default: int) -> tuple[str, int]:

@@ -17,9 +17,8 @@ What is recognised
   Month names are matched in any letter case and any grammatical case: Russian
   nominative, genitive and prepositional (``июль``, ``июля``, ``июле``), Kazakh with
   any case ending (``шілде``, ``шілдеде``, ``шілденің``, ``қазанда``); short forms
-  (``июл.``, ``янв``, ``Jul``); Kazakh in the 2021 Latin alphabet with or without its
-  marks (``6 şılde 2020``, ``6 shilde``/``silde`` are not the official spelling and
-  only the mark-less ``silde`` is accepted).  ``г.``, ``года``, ``ж.``, ``жыл``,
+  (``июл.``, ``янв``, ``Jul``); Kazakh in the 2021 Latin alphabet, with its marks or
+  without them (``6 şılde 2020``, ``6 silde 2020``).  ``г.``, ``года``, ``ж.``, ``жыл``,
   ``жылы``, ``жылғы`` after the year are allowed.
 * **Year first** (Kazakh official style): ``2020 жылғы 6 шілде``, ``2020 ж. 6 шілдеде``.
 * **Month first** (English): ``July 6, 2020``, ``Jul 6 2020, 9:35``.
@@ -141,43 +140,40 @@ _SEP_BEFORE = r"(?:\s*[,|/·•—–-]?\s*)"
 _TIME_AFTER = rf"(?:{_SEP_AFTER}{_T_AFTER})?"
 _TIME_BEFORE = rf"(?:{_T_BEFORE}{_SEP_BEFORE})?"
 
-_PATTERNS = [
+_PATTERN_TEXTS = [
     # ISO 8601 (date, optional time with T or space, optional offset).
-    re.compile(
+    (
         r"(?<![\d.])(?P<year>(?:1[89]|2[01])\d\d)-(?P<month>[01]?\d)-(?P<day>[0-3]?\d)"
         r"(?:[T ](?P<h>[01]\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<se>[0-5]\d)(?:[.,]\d+)?)?"
-        r"\s*(?P<tz>Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?)?(?![\d:])",
-        re.I,
+        r"\s*(?P<tz>Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?)?(?![\d:])"
     ),
     # Day first, words: [time] 6 шілде 2020 [ж.] [, 21:35]
-    re.compile(
-        rf"(?<![\w.]){_TIME_BEFORE}{_DAY}\s*(?:-?(?:го|е|ші|шы|inst)\s+)?{_MONTH.format(name='mon')}\s*,?\s*"
-        rf"{_YEAR}{_YEAR_WORD}{_TIME_AFTER}",
-        re.I,
+    (
+        rf"(?<![\w.]){_TIME_BEFORE}{_DAY}\s*(?:-?(?:го|е|ші|шы)\s+)?{_MONTH.format(name='mon')}\s*,?\s*"
+        rf"{_YEAR}{_YEAR_WORD}{_TIME_AFTER}"
     ),
     # Year first (Kazakh): 2020 жылғы 6 шілде(де) [, 21:35]
-    re.compile(
-        rf"(?<![\w.]){_TIME_BEFORE}{_YEAR}{_YEAR_WORD}\s*,?\s*{_DAY}\s*{_MONTH.format(name='mon')}{_TIME_AFTER}",
-        re.I,
+    (
+        rf"(?<![\w.]){_TIME_BEFORE}{_YEAR}{_YEAR_WORD}\s*,?\s*{_DAY}\s*{_MONTH.format(name='mon')}{_TIME_AFTER}"
     ),
     # Month first (English): July 6, 2020 [9:35]
-    re.compile(
-        rf"(?<![\w.]){_TIME_BEFORE}{_MONTH.format(name='mon')}\s+{_DAY}(?:st|nd|rd|th)?,?\s+{_YEAR}{_TIME_AFTER}",
-        re.I,
+    (
+        rf"(?<![\w.]){_TIME_BEFORE}{_MONTH.format(name='mon')}\s+{_DAY}(?:st|nd|rd|th)?,?\s+{_YEAR}{_TIME_AFTER}"
     ),
     # Numeric day first: 06.07.2020, 6/7/2020, 06-07-2020, 06.07.20
-    re.compile(
+    (
         rf"(?<![\w.:]){_TIME_BEFORE}(?P<day>[0-3]?\d)(?P<sep>[./-])(?P<month>[01]?\d)(?P=sep)"
-        rf"(?P<year>(?:1[89]|2[01])\d\d|\d\d)(?![\d.]\d){_YEAR_WORD}{_TIME_AFTER}",
-        re.I,
+        rf"(?P<year>(?:1[89]|2[01])\d\d|\d\d)(?![\d.]\d){_YEAR_WORD}{_TIME_AFTER}"
     ),
     # Numeric year first with dots or slashes: 2020.07.06, 2020/07/06
-    re.compile(
+    (
         rf"(?<![\w.]){_TIME_BEFORE}(?P<year>(?:1[89]|2[01])\d\d)(?P<sep>[./])(?P<month>[01]?\d)(?P=sep)"
-        rf"(?P<day>[0-3]?\d)(?![\d.]\d){_TIME_AFTER}",
-        re.I,
+        rf"(?P<day>[0-3]?\d)(?![\d.]\d){_TIME_AFTER}"
     ),
 ]
+
+# Dates never run across lines: \\s in the patterns above means a space or a tab.
+_PATTERNS = [re.compile(p.replace(r"\s", r"[ \t]"), re.I) for p in _PATTERN_TEXTS]
 
 _SPACES = re.compile(r"[\u00a0\u2007\u202f\u2009\u200a]")
 

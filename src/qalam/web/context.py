@@ -99,7 +99,8 @@ def latest(site: Site, lang: str, limit: int = 5) -> list[Page]:
     now = site.now()
     pages = [
         p for p in site.tree(lang).iter_pages()
-        if p.has_file and p.date_from_header is not None and p.template_name == "item" and p.routable(now)
+        if p.has_file and p.file_lang in (lang, "") and p.date_from_header is not None
+        and p.template_name == "item" and p.routable(now)
         and not truthy(p.header.get("hide_from_post_list", False))
     ]
     pages.sort(key=lambda p: p.date, reverse=True)
@@ -193,12 +194,8 @@ def article_context(site: Site, page: Page, lang: str, absolute, script: str = "
 
 def views_for(page: Page) -> int:
     """The page's view count (the counter adds to the `views:` starting value)."""
-    try:
-        from . import counter
-    except ImportError:  # the counter module lands separately; until then the starting value
-        from qalam.content.article import article
+    from . import counter
 
-        return article(page).views_start
     return counter.views_for(page)
 
 

@@ -48,6 +48,18 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "powered_by": {"kk": "Qalam негізінде", "ru": "Работает на Qalam", "en": "Powered by Qalam"},
     "outlets_title": {"kk": "Өзгелердің жаңалығы", "ru": "Новости других СМИ", "en": "Other outlets' news"},
+    # View counter and most-read lists (web/counter.py)
+    "most_read": {"kk": "Ең көп оқылған", "ru": "Самое читаемое", "en": "Most read"},
+    "last_24_hours": {"kk": "24 сағат", "ru": "24 часа", "en": "24 hours"},
+    "last_7_days": {"kk": "7 күн", "ru": "7 дней", "en": "7 days"},
+    "views": {"kk": "Қаралым", "ru": "Просмотры", "en": "Views"},
+    "views_n": {"kk": "{n} рет қаралды", "ru": "Просмотров: {n}", "en": "Views: {n}"},
+    "most_read_all": {"kk": "Барлық көп оқылғандар", "ru": "Всё самое читаемое", "en": "All most read"},
+    "most_read_empty": {
+        "kk": "Бұл кезеңде әзірге қаралым жоқ.",
+        "ru": "За этот период пока нет просмотров.",
+        "en": "No views in this period yet.",
+    },
 }
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}

@@ -8,9 +8,13 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from qalam.content import images
 from qalam.lang.dates import format_date
 
+from . import counter as view_counter
+from . import outlets
 from .app import THEMES_DIR, current_site
+from .feeds import register as register_feed_globals
 from .strings import ui_string
 
 _env: dict[str, jinja2.Environment] = {}
@@ -55,6 +59,10 @@ def environment() -> jinja2.Environment:
                 format_date(value, lang, style, tz=tz or current_site().tz) if value else ""
             )
             env.globals["t"] = ui_string
+            view_counter.register(env)
+            register_feed_globals(env)
+            outlets.register(env)
+            images.register(env)  # image_attrs(page, filename, sizes=None): docs/images.md
             env.filters["safe_html"] = Markup
             _env[key] = env
     return env

@@ -1,11 +1,17 @@
 """URL table: theme assets, then everything else goes through the Grav-compatible dispatcher."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from .views import assets, page, search
+from .views import distribution as distribution_views
+from .views import images as image_views
 
 urlpatterns = [
     path("_qalam/static/<path:name>", assets.theme_static, name="theme-static"),
     path("api/search", search.api_search, name="api-search"),
+    path("", include("qalam.web.news_urls")),
+    path("", include("qalam.web.views.counter")),
+    path("_qalam/img/<int:width>/<str:fmt>/<path:rel>", image_views.rendition, name="image-rendition"),
+    re_path(r"^(?P<key>[A-Za-z0-9-]{8,128})\.txt$", distribution_views.indexnow_key_file, name="indexnow-key"),
     re_path(r"^.*$", page.dispatch, name="page"),
 ]

@@ -35,6 +35,10 @@ def dispatch(request: HttpRequest) -> HttpResponse:
             from .search import search_page
 
             return search_page(request, res.lang)
+        if _is_popular_path(site, request.path):
+            from .counter import popular_page
+
+            return popular_page(request, res.lang, res.script)
         from . import author
 
         found = author.match(site, request.path)
@@ -72,6 +76,13 @@ def latin_edition(site, html: str, lang: str) -> str:
 def _is_search_path(site, path: str) -> bool:
     """`/<lang>/search` (or `/search`) unless the site has a page there."""
     return path in {site.languages.prefix(code) + "/search" for code in site.language_codes}
+
+
+def _is_popular_path(site, path: str) -> bool:
+    """`/<lang>/popular` (and `/kk-latn/popular`) unless the site has a page there."""
+    prefixes = [site.languages.prefix(code) for code in site.language_codes]
+    prefixes += [f"/{code}-latn" for code in site.language_codes if site.latin_edition(code)]
+    return path in {prefix + "/popular" for prefix in prefixes}
 
 
 def with_cache_headers(site, response: HttpResponse, page, listing) -> HttpResponse:
