@@ -241,14 +241,14 @@ def routes(site: str, langs: tuple[str, ...], show_all: bool) -> None:
                     click.echo(f"{prefix}{route}\t-> {entry.page.url()}  (alias)")
 
 
+from qalam.cli.importing import import_group  # noqa: E402  (qalam import text|html|wordpress)
+
+cli.add_command(import_group)
+
+
 def main() -> None:
     cli()
 
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-
-
-from qalam.cli.importing import import_group  # noqa: E402  (qalam import text|html|wordpress)
-
-cli.add_command(import_group)
