@@ -76,3 +76,9 @@ def test_furniture_matching():
     assert f.match("Өзгелердің жаңалығы").end and not f.match("PHOTO").end
     for line in ("Бөлісу туралы шешім қабылданды.", "Фото: Бауыржан", "", "X"):
         assert f.match(line) is None, line
+
+
+def test_angle_bracket_before_a_digit_stays_text():
+    # Found by hypothesis: "<0>" was kept as a raw HTML block.
+    assert shown(escape_markdown("<0>")) == "<0>"
+    assert shown(escape_markdown("a <b> c")) == "a <b> c"

@@ -47,7 +47,6 @@ MEDIA = "qalam-media:"
 _INLINE_ESCAPES = str.maketrans({
     "\\": "\\\\", "`": "\\`", "*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]", "~": "\\~",
 })  # fmt: skip
-_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _LIST_NUMBER = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 _RULE_LIKE = re.compile(r"^[=\-_*+ \t]+$")
@@ -60,7 +59,9 @@ def escape_markdown(line: str) -> str:
         return ""
     text = text.translate(_INLINE_ESCAPES)
     text = _ENTITY.sub("&amp;", text)
-    text = _TAG_START.sub("&lt;", text)
+    # Every "<": Parsedown-style HTML blocks start at "<" + a word character ("<0>" too), and
+    # a reader must see the text exactly as written.
+    text = text.replace("<", "&lt;")
     if text[0] in "#>+-|":
         text = "\\" + text
     elif text[0] in "=:":
@@ -152,7 +153,9 @@ def _inline_text(text: str) -> str:
     text = _WS.sub(" ", text)
     text = text.translate(_INLINE_ESCAPES)
     text = _ENTITY.sub("&amp;", text)
-    text = _TAG_START.sub("&lt;", text)
+    # Every "<": Parsedown-style HTML blocks start at "<" + a word character ("<0>" too), and
+    # a reader must see the text exactly as written.
+    text = text.replace("<", "&lt;")
     return text
 
 
