@@ -74,7 +74,9 @@ def test_news_article_json_ld(demo):
     assert data["datePublished"] == "2026-11-22T10:15:00+05:00"  # Kazakhstan is UTC+5 since March 2024
     assert data["dateline"] == "Алматы, Qalam Demo"
     assert data["author"][0]["name"] == "Айгүл Сейітова" and data["author"][0]["url"].endswith("/kk/author/aigul-seiitova")
-    assert data["image"][0]["url"].endswith("/lead.jpg") and data["image"][0]["creditText"] == "Дана ӘБІЛОВА"
+    # Shared images are renditions: GPS and camera data stripped, the credit kept.
+    assert "/_qalam/img/1200/jpg/" in data["image"][0]["url"] and "/lead.jpg?v=" in data["image"][0]["url"]
+    assert data["image"][0]["creditText"] == "Дана ӘБІЛОВА"
     assert data["articleSection"] == "Жаңалықтар" and data["publisher"]["name"] == "Qalam Demo"
 
 
@@ -103,7 +105,7 @@ def test_open_graph_twitter_canonical_robots(demo):
     head = html_of(client, KK).split("</head>", 1)[0]
     assert '<meta property="og:type" content="article">' in head
     assert '<meta property="og:title" content="Жылжымалы емхана шалғай ауылдарға барады">' in head
-    assert re.search(r'<meta property="og:image" content="http://testserver/user/pages/[^"]+/lead.jpg">', head)
+    assert re.search(r'<meta property="og:image" content="http://testserver/_qalam/img/1200/jpg/[^"]+/lead.jpg\?v=\w+">', head)
     assert '<meta name="twitter:card" content="summary_large_image">' in head
     assert '<meta name="robots" content="max-image-preview:large">' in head
     assert '<link rel="canonical" href="http://testserver/kk/news/2026-11-22-mobile-clinic">' in head

@@ -63,3 +63,13 @@ def test_menu_lists_visible_top_level_pages(flags_site):
     html = client.get("/blog/plain").content.decode()
     nav = html.split('class="menu"')[1].split("</nav>")[0]
     assert 'href="/blog"' in nav and 'aria-current="page"' in nav and 'href="/landing"' in nav
+
+
+def test_hreflang_lists_only_published_translations(make_site, client_for):
+    site = make_site({
+        "config/system.yaml": "languages:\n  supported: [kk, ru]\n",
+        "pages/01.a/item.kk.md": "---\ntitle: Қазақша\n---\nx",
+        "pages/01.a/item.ru.md": "---\ntitle: Черновик\npublished: false\n---\nx",
+    })
+    html = client_for(site).get("/kk/a").content.decode()
+    assert 'hreflang="kk"' in html and 'hreflang="ru" href=' not in html.split("</head>")[0]

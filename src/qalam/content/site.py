@@ -234,11 +234,12 @@ class Site:
         return collection(page, self.now(), params=params)
 
     def translations(self, page: Page) -> dict[str, Page]:
-        """The same folder in every language whose tree has a file for it."""
+        """The same folder in every language that has its own (published, routable) file for it."""
         out = {}
+        now = self.now()
         for code in self.languages.supported:
             other = self.tree(code).pages.get(page.node.rel)
-            if other is not None and other.has_file and other.file_lang in (code, ""):
+            if other is not None and other.has_file and other.file_lang in (code, "") and other.routable(now):
                 out[code] = other
         return out
 

@@ -170,8 +170,9 @@ def article_context(site: Site, page: Page, lang: str, absolute, script: str = "
     art = article(page)
     own_url = site.latin_url(page.url(), lang) if script == "latn" else page.url()
     url = absolute_url(site, absolute, own_url)
-    lead_url = absolute_url(site, absolute, art.lead_image.url) if art.lead_image and art.lead_image.url else None
-    images = [absolute_url(site, absolute, site.media_url(page, n)) for n in page.node.media
+    lead_url = (absolute_url(site, absolute, share_image(site, page, art.lead_image.file))
+                if art.lead_image and art.lead_image.url else None)
+    images = [absolute_url(site, absolute, share_image(site, page, n)) for n in page.node.media
               if n.rsplit(".", 1)[-1].lower() in ("jpg", "jpeg", "png", "webp", "gif")]
     if lead_url and lead_url in images:
         images.remove(lead_url)
@@ -190,6 +191,17 @@ def article_context(site: Site, page: Page, lang: str, absolute, script: str = "
         "social_meta": social_meta(site, art, url, description, lead_url),
         "author_links": [{"name": a.name, "url": f"{site.languages.prefix(lang)}/author/{a.slug}"} for a in art.authors],
     }
+
+
+def share_image(site: Site, page: Page, filename: str) -> str:
+    """The image URL for sharing and structured data: the largest rendition (GPS and camera
+    data stripped, credit kept) when there is one, else the original file."""
+    from qalam.content.images import renditions_for
+
+    image_set = renditions_for(site).image_set(page, filename)
+    if image_set is not None and image_set.srcset:
+        return image_set.srcset.split(",")[-1].strip().rsplit(" ", 1)[0]
+    return site.media_url(page, filename)
 
 
 def views_for(page: Page) -> int:
