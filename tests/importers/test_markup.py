@@ -82,3 +82,9 @@ def test_angle_bracket_before_a_digit_stays_text():
     # Found by hypothesis: "<0>" was kept as a raw HTML block.
     assert shown(escape_markdown("<0>")) == "<0>"
     assert shown(escape_markdown("a <b> c")) == "a <b> c"
+
+
+def test_leading_exclamation_is_not_a_notice():
+    # Found by hypothesis: "! 0" became a markdown-notices block.
+    assert shown(escape_markdown("! 0")) == "! 0"
+    assert shown(escape_markdown("!! Маңызды")) == "!! Маңызды"

@@ -40,9 +40,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import re
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -56,6 +54,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup, escape
 from PIL import Image, ImageOps, features
+
+from .files import atomic_write_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pages import Page
@@ -456,17 +456,7 @@ class Renditions:
         started = time.perf_counter()
         data = make_rendition(source.path, source.fmt, width, fmt, self.quality, self.pixel_limit)
         self.dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix="." + FORMAT_EXT[fmt])
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, out)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        atomic_write_bytes(out, data, durable=False)  # derived: rebuilt if a crash loses it
         with self._guard:
             self.builds += 1
         log.info("images: %s %dw %s built in %.0f ms (%d bytes)", source.rel, width, fmt,

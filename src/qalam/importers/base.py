@@ -631,7 +631,7 @@ def _front_matter_yaml():
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    from .redirects import atomic_write_text
+    from qalam.content.files import atomic_write_text
 
     atomic_write_text(path, text)
 

@@ -62,7 +62,7 @@ def escape_markdown(line: str) -> str:
     # Every "<": Parsedown-style HTML blocks start at "<" + a word character ("<0>" too), and
     # a reader must see the text exactly as written.
     text = text.replace("<", "&lt;")
-    if text[0] in "#>+-|":
+    if text[0] in "#>+-|!":  # "!" starts a notice block (markdown-notices)
         text = "\\" + text
     elif text[0] in "=:":
         # '===' is the summary divider, ': x' a definition (Markdown Extra): an entity keeps them text.
@@ -352,7 +352,7 @@ def _protect_start(text: str) -> str:
     """A paragraph must not start like another block."""
     if not text:
         return text
-    if text[0] in "#>+-=|:" or _RULE_LIKE.match(text):
+    if text[0] in "#>+-=|:!" or _RULE_LIKE.match(text):
         return f"&#{ord(text[0])};" + text[1:]
     m = _LIST_NUMBER.match(text)
     if m:

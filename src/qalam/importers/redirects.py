@@ -23,9 +23,7 @@ one step.
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +31,8 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.util import load_yaml_guess_indent
+
+from qalam.content.files import atomic_write_text
 
 __all__ = ["redirect_key", "redirect_target", "RedirectBook", "RedirectError", "regex_safe_key"]
 
@@ -186,24 +186,3 @@ class RedirectBook:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.path, text)
         return True
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file so that readers see the old or the new content, never half of it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

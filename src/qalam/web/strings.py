@@ -30,7 +30,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_items": {"kk": "Әзірге жазба жоқ.", "ru": "Пока нет записей.", "en": "Nothing here yet."},
     "view_all_of": {"kk": "Толық оқу: «{title}»", "ru": "Читать полностью: «{title}»", "en": "View all of “{title}”"},
     "skip_to_content": {"kk": "Мазмұнға өту", "ru": "Перейти к содержанию", "en": "Skip to content"},
-    "views": {"kk": "қаралым", "ru": "просмотров", "en": "views"},
     "share": {"kk": "Бөлісу", "ru": "Поделиться", "en": "Share"},
     "photo_badge": {"kk": "ФОТО", "ru": "ФОТО", "en": "PHOTO"},
     "photo_credit": {"kk": "Фото", "ru": "Фото", "en": "Photo"},
