@@ -348,11 +348,14 @@ def _block(el: etree._Element) -> str:
     raise _Unsupported(tag)
 
 
+_NOTICE_LIKE = re.compile(r"^!{1,4}\s")  # markdown-notices; "![...](...)" is an image and stays
+
+
 def _protect_start(text: str) -> str:
     """A paragraph must not start like another block."""
     if not text:
         return text
-    if text[0] in "#>+-=|:!" or _RULE_LIKE.match(text):
+    if text[0] in "#>+-=|:" or _RULE_LIKE.match(text) or _NOTICE_LIKE.match(text):
         return f"&#{ord(text[0])};" + text[1:]
     m = _LIST_NUMBER.match(text)
     if m:
