@@ -49,3 +49,13 @@ def test_listing_and_redirects_stay_latin(client):
     r = client.get("/kk-latn/news/")
     assert r.status_code == 301 and r["Location"] == "/kk-latn/news"
     assert client.get("/ru-latn/news").status_code in (302, 404)  # only Kazakh has a Latin edition
+
+
+def test_search_and_author_pages_in_latin(client):
+    r = client.get("/kk-latn/search", {"q": "dariger"})
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert '<html lang="kk-Latn">' in html
+    assert "Izdeu" in html and 'action="/kk-latn/search"' in html  # Іздеу
+    r = client.get("/kk-latn/author/aigul-seiitova")
+    assert r.status_code == 200 and "Aigül Seiıtova" in r.content.decode()

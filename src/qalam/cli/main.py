@@ -241,6 +241,47 @@ def routes(site: str, langs: tuple[str, ...], show_all: bool) -> None:
                     click.echo(f"{prefix}{route}\t-> {entry.page.url()}  (alias)")
 
 
+@cli.command()
+@click.argument("site", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+              help="Folder to write the static site to (created; files from an earlier build are updated).")
+@click.option("--base-url", default=None, metavar="URL",
+              help="Public address (https://example.kz) for absolute links in feeds, sitemaps and share tags.")
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Render in N processes (forked after the site is loaded; Linux and macOS).")
+def build(site: str, out: str, base_url: str | None, jobs: int) -> None:
+    """Export SITE as static files into OUT: every page, listing, feed, sitemap, media and redirect."""
+    from qalam.web.export import build as export
+
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise click.UsageError(f"--base-url: {base_url!r} is not an http(s) address (e.g. https://example.kz)")
+    the_site = open_site(site)
+    with Progress(
+        TextColumn("[bold]rendering[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    ) as progress:
+        task = progress.add_task("build", total=None)
+        report = export(the_site, out, base_url=base_url, jobs=jobs,
+                        progress=lambda done, total: progress.update(task, completed=done, total=total))
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for source, status in report.errors:
+        click.echo(f"error: {source} answered {status}", err=True)
+    by_link: dict[str, list[str]] = {}
+    for page, link in report.broken:
+        by_link.setdefault(link, []).append(page)
+    for link, pages in sorted(by_link.items()):
+        more = f" and {len(pages) - 1} more" if len(pages) > 1 else ""
+        click.echo(f"broken link: {link} (in {pages[0]}{more})", err=True)
+    click.echo(
+        f"{report.files} files ({len(report.written)} written, {report.unchanged} unchanged, "
+        f"{len(report.removed)} removed), {len(report.redirects)} redirects, {len(report.broken)} broken links "
+        f"in {report.seconds:.2f} s -> {out}"
+    )
+    if report.errors:
+        sys.exit(1)
+
+
 from qalam.cli.importing import import_group  # noqa: E402  (qalam import text|html|wordpress)
 
 cli.add_command(import_group)

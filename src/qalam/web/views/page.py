@@ -31,22 +31,7 @@ def dispatch(request: HttpRequest) -> HttpResponse:
     if res.kind == "media":
         return media_response(res.file)
     if res.kind == "not_found":
-        if _is_search_path(site, request.path):
-            from .search import search_page
-
-            return search_page(request, res.lang)
-        if _is_popular_path(site, request.path):
-            from .counter import popular_page
-
-            return popular_page(request, res.lang, res.script)
-        from . import author
-
-        found = author.match(site, request.path)
-        if found is not None:
-            response = author.author_page(request, *found)
-            if response is not None:
-                return response
-        return not_found(request, res.lang)
+        return generated_page(request, site, res) or not_found(request, res.lang)
     page = res.page
     listing = None
     if content_spec(page) is not None:
@@ -71,6 +56,38 @@ def latin_edition(site, html: str, lang: str) -> str:
     from qalam.lang.translit_html import transliterate_html
 
     return transliterate_html(html, to_latin, lambda url: site.latin_url(url, lang))
+
+
+def generated_page(request: HttpRequest, site, res) -> HttpResponse | None:
+    """Pages Qalam makes itself where the site has none: search, most read, author pages.
+
+    In the Latin edition they are the Cyrillic page transliterated, like every other page.
+    """
+    path = request.path
+    latin = res.script == "latn"
+    if latin:
+        path = site.languages.prefix(res.lang) + path[len(f"/{res.lang}-latn"):]
+    if _is_popular_path(site, request.path):
+        from .counter import popular_page
+
+        return popular_page(request, res.lang, res.script)
+    response = None
+    if _is_search_path(site, path):
+        from .search import search_page
+
+        response = search_page(request, res.lang)
+    else:
+        from . import author
+
+        found = author.match(site, path)
+        if found is not None:
+            response = author.author_page(request, *found)
+    if response is not None and latin and response.get("Content-Type", "").startswith("text/html"):
+        html = latin_edition(site, response.content.decode("utf-8"), res.lang)
+        html = html.replace(f'<html lang="{site.html_lang(res.lang)}">', f'<html lang="{site.html_lang(res.lang)}-Latn">', 1)
+        response.content = html.encode("utf-8")
+        response["Content-Language"] = f"{res.lang}-Latn"
+    return response
 
 
 def _is_search_path(site, path: str) -> bool:

@@ -1,0 +1,176 @@
+"""The static export (`qalam build`), diffed against a committed golden tree.
+
+The sample site is ``tests/fixtures/export-site`` (kk + ru, a news listing of two pages, tags,
+an article with a photo, an author, a ``site.redirects`` entry, a folder without a page); its export with the clock at
+NOW and ``--base-url https://example.kz`` is ``tests/fixtures/export-golden``. Text files are
+compared exactly, binary files (photos, renditions) by hash.
+
+After an intended change to the output, regenerate the golden tree and review the diff::
+
+    QALAM_UPDATE_GOLDEN=1 .venv/bin/pytest tests/web/test_export.py
+    git diff --stat tests/fixtures/export-golden
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qalam.cli.main import cli
+from qalam.content.site import Site
+from qalam.web.export import MANIFEST, build
+
+from ..conftest import NOW, REPO
+
+SAMPLE = REPO / "tests" / "fixtures" / "export-site" / "user"
+GOLDEN = REPO / "tests" / "fixtures" / "export-golden"
+BASE = "https://example.kz"
+MTIME = NOW.timestamp() - 86400
+TEXT = {".html", ".xml", ".rss", ".atom", ".json", ".txt", ".css", ".svg", ".conf", ""}
+
+
+@pytest.fixture
+def sample(tmp_path):
+    """A writable copy of the sample site, its clock at NOW, every file modified at MTIME."""
+    root = tmp_path / "site"
+    shutil.copytree(SAMPLE, root)
+    for path in root.rglob("*"):
+        os.utime(path, (MTIME, MTIME))  # sitemaps and feeds show modification times
+    site = Site(root, state_dir=tmp_path / "state", clock=lambda: NOW)
+    yield site
+    site.close()
+
+
+def tree(folder: Path) -> dict[str, Path]:
+    return {str(p.relative_to(folder)): p for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST}
+
+
+def test_export_matches_the_golden_tree(sample, tmp_path):
+    out = tmp_path / "out"
+    report = build(sample, out, base_url=BASE)
+    if os.environ.get("QALAM_UPDATE_GOLDEN"):
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        shutil.copytree(out, GOLDEN, ignore=shutil.ignore_patterns(MANIFEST))
+    produced, golden = tree(out), tree(GOLDEN)
+    assert sorted(produced) == sorted(golden), "files differ from tests/fixtures/export-golden (see module docstring)"
+    for name, path in produced.items():
+        if path.suffix in TEXT:
+            assert path.read_text(encoding="utf-8") == golden[name].read_text(encoding="utf-8"), name
+        else:
+            assert _hash(path) == _hash(golden[name]), name
+    assert report.errors == []
+    # Every internal link of the export leads to a file or a redirect (the Latin edition's
+    # author and search pages included).
+    assert report.broken == []
+    assert (out / "kk-latn/author/aigul-seiitova/index.html").is_file()
+
+
+def test_several_processes_give_the_same_output(sample, tmp_path):
+    one = build(sample, tmp_path / "one", base_url=BASE)
+    four = build(sample, tmp_path / "four", base_url=BASE, jobs=4)
+    assert four.written == one.written and four.broken == one.broken and four.redirects == one.redirects
+    hashes = [{n: _hash(p) for n, p in tree(tmp_path / name).items()} for name in ("one", "four")]
+    assert hashes[0] == hashes[1]
+
+
+def test_the_export_holds_every_kind_of_url(sample, tmp_path):
+    out = tmp_path / "out"
+    build(sample, out, base_url=BASE)
+    for name in [
+        "kk/index.html", "ru/index.html", "kk-latn/index.html", "kk/news/index.html", "kk/news/page:2/index.html",
+        "kk-latn/news/page:2/index.html", "kk/news/tag:медицина/index.html", "kk/news/clinic/index.html",
+        "kk-latn/news/clinic/index.html", "kk/author/aigul-seiitova/index.html", "kk/search/index.html",
+        "kk/feed.rss", "kk/feed.atom", "kk/feed.json", "kk/news/feed.rss", "sitemap.xml", "sitemap-kk.xml",
+        "robots.txt", "user/pages/02.news/01.clinic/photo.jpg", "_qalam/static/qalam.css", "404.html",
+        "_redirects", "nginx-redirects.conf",
+    ]:
+        assert (out / name).is_file(), name
+    assert not (out / "kk/news/page:3/index.html").exists()
+    assert any(p.startswith("_qalam/img/") for p in tree(out)), "the photo's renditions"
+    assert f"{BASE}/kk/news/clinic" in (out / "sitemap-kk.xml").read_text(encoding="utf-8")
+    redirects = (out / "_redirects").read_text(encoding="utf-8").splitlines()
+    assert "/old-news /kk/news 302" in redirects and "/ru/old-news /ru/news 302" in redirects
+    assert "/kk/archive /kk/archive/year-2025 302" in redirects  # a folder without a page of its own
+    assert '"/kk/old-news" "/kk/news";' in (out / "nginx-redirects.conf").read_text(encoding="utf-8")
+
+
+def test_a_rebuild_rewrites_only_what_changed(sample, tmp_path):
+    out = tmp_path / "out"
+    first = build(sample, out, base_url=BASE)
+    assert first.unchanged == 0 and len(first.written) == first.files
+    again = build(sample, out, base_url=BASE)
+    assert again.written == [] and again.removed == [] and again.unchanged == first.files
+
+    school = sample.pages_dir / "02.news/02.school/item.kk.md"
+    school.write_text(school.read_text(encoding="utf-8").replace("Мектеп салынды.", "Мектеп ашылды."), encoding="utf-8")
+    sample.refresh()
+    changed = build(sample, out, base_url=BASE)
+    # The article, the listing page and tag page that show its summary — in Kazakh, in the Latin
+    # edition and in Russian (which falls back to the Kazakh file) —, the feeds that carry it, and
+    # the sitemaps with its new modification time. Nothing else.
+    assert changed.written == [
+        "kk-latn/news/index.html", "kk-latn/news/school/index.html", "kk-latn/news/tag:білім/index.html",
+        "kk/feed-full.rss", "kk/feed.atom", "kk/feed.json", "kk/feed.rss",
+        "kk/news/feed.atom", "kk/news/feed.json", "kk/news/feed.rss",
+        "kk/news/index.html", "kk/news/school/index.html", "kk/news/tag:білім/index.html",
+        "ru/news/index.html", "ru/news/school/index.html", "ru/news/tag:білім/index.html",
+        "sitemap-kk-latn.xml", "sitemap-kk.xml", "sitemap.xml",
+    ]
+    assert changed.unchanged == changed.files - len(changed.written) and changed.removed == []
+    assert "Мектеп ашылды." in (out / "kk/news/school/index.html").read_text(encoding="utf-8")
+
+    shutil.rmtree(sample.pages_dir / "03.about")
+    sample.refresh()
+    removed = build(sample, out, base_url=BASE)
+    assert "kk/about/index.html" in removed.removed and not (out / "kk/about").exists()
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]
+    assert "kk/about/index.html" not in manifest and manifest["robots.txt"] == _hash(out / "robots.txt")
+
+
+def test_the_link_check_reports_a_broken_link(sample, tmp_path):
+    market = sample.pages_dir / "02.news/03.market/item.kk.md"
+    market.write_text(market.read_text(encoding="utf-8") + "\n[Жоқ бет](/no-such-page) ![](missing.png)\n",
+                      encoding="utf-8")
+    sample.refresh()
+    report = build(sample, tmp_path / "out")
+    broken = report.broken
+    assert ("kk/news/market/index.html", "/kk/no-such-page") in broken
+    assert ("kk-latn/news/market/index.html", "/kk-latn/no-such-page") in broken
+    assert ("kk/news/market/index.html", "/news/market/missing.png") in broken
+    assert {link for _page, link in broken} == {
+        "/kk/no-such-page", "/kk-latn/no-such-page", "/ru/no-such-page", "/news/market/missing.png",
+    }
+
+
+def test_a_redirect_to_nothing_is_a_broken_link(tmp_path):
+    from qalam.web.export import check_links
+
+    files = {"kk/index.html": b"", "kk/news/index.html": b""}
+    redirects = {"/old": ("/kk/news", 301), "/gone": ("/kk/gone", 302), "/away": ("https://other.kz/x", 302)}
+    links = {"kk/index.html": {"/old", "/gone", "/away", "/kk/news", "/kk"}}
+    assert check_links(files, links, redirects) == [("kk/index.html", "/gone")]
+
+
+def test_the_cli_builds_the_site(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    out = tmp_path / "public"
+    result = CliRunner().invoke(cli, ["build", str(site), "-o", str(out), "--base-url", BASE],
+                                env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert result.exit_code == 0, result.output
+    assert "0 unchanged, 0 removed" in result.output and "0 broken links" in result.output
+    assert (out / "kk/news/index.html").is_file() and (out / MANIFEST).is_file()
+    result = CliRunner().invoke(cli, ["build", str(site), "-o", str(out), "--base-url", BASE, "--jobs", "2"])
+    assert result.exit_code == 0 and "(0 written," in result.output
+    result = CliRunner().invoke(cli, ["build", str(site), "-o", str(out), "--base-url", "example.kz"])
+    assert result.exit_code == 2 and "is not an http(s) address" in result.output
+
+
+def _hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
