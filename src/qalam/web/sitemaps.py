@@ -121,7 +121,8 @@ class QalamSitemap(Sitemap):
         return self._selected
 
     def select(self) -> list[Page]:
-        raise NotImplementedError
+        """The pages of this sitemap; each subclass says which."""
+        raise TypeError(f"{type(self).__name__} must define select()")
 
     def location(self, page: Page) -> str:
         return urllib.parse.quote(page.url(), safe="/:@!$&'()*+,;=-._~%")
