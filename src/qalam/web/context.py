@@ -94,17 +94,32 @@ def language_links(site: Site, page: Page | None, lang: str, absolute) -> tuple[
     return switcher, alternates
 
 
+_latest_cache: dict = {}
+
+
 def latest(site: Site, lang: str, limit: int = 5) -> list[Page]:
-    """Newest dated, published, routable `item` pages of a language (sidebar)."""
+    """Newest dated, published, routable `item` pages of a language (sidebar).
+
+    Every page shows this list, so it is computed once per content version and language and
+    kept until the next scheduled publish/unpublish among the candidates (found by profiling
+    `qalam build`: recomputing it per page made a build quadratic in the number of pages).
+    """
     now = site.now()
-    pages = [
+    key = (id(site), site.version, lang, limit)
+    hit = _latest_cache.get(key)
+    if hit is not None and (hit[1] is None or now < hit[1]):
+        return hit[0]
+    candidates = [
         p for p in site.tree(lang).iter_pages()
         if p.has_file and p.file_lang in (lang, "") and p.date_from_header is not None
-        and p.template_name == "item" and p.routable(now)
-        and not truthy(p.header.get("hide_from_post_list", False))
+        and p.template_name == "item" and not truthy(p.header.get("hide_from_post_list", False))
     ]
-    pages.sort(key=lambda p: p.date, reverse=True)
-    return pages[:limit]
+    changes = [c for p in candidates if (c := p.next_change(now)) is not None]
+    pages = sorted((p for p in candidates if p.routable(now)), key=lambda p: p.date, reverse=True)[:limit]
+    if len(_latest_cache) > 64:
+        _latest_cache.clear()
+    _latest_cache[key] = (pages, min(changes) if changes else None)
+    return pages
 
 
 def script_links(site: Site, lang: str, url: str, script: str) -> list[dict]:
