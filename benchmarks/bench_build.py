@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Full static build: `qalam build` against Hugo and Pelican on the same generated corpus.
+
+The corpus (`../shared/bench/gen_corpus.py N`) holds the same articles as a Grav site
+(`grav/user`, Qalam's input), a Hugo site and a Pelican site. Each round runs every tool
+once, in rotating order, as a fresh full build into an emptied output folder (Qalam also
+from an empty state folder, so its page index is built too), under GNU time for peak
+memory; then Qalam's incremental rebuild after one article changes. Reports medians,
+min–max and per-round ratios against Hugo measured in the same round.
+
+Setup (once per machine; see ../shared/bench/README.md):
+    apt-get install -y hugo time
+    python3 -m venv ../bench-venv && ../bench-venv/bin/pip install pelican markdown
+
+Usage: benchmarks/bench_build.py [--n 10000] [--rounds 3] [--quick] [--no-write]
+  --quick: 1 000 articles, 2 rounds (a few minutes).
+
+Note that the outputs are not the same size: Hugo and Pelican build the bench kit's "core"
+site (articles, the paginated index, one feed); `qalam build` writes the whole site
+(every language page, listings, tag pages found by crawling, three feed formats, sitemaps,
+renditions, the Latin edition of Kazakh pages). Both figures are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+BENCH_DATA = Path(os.environ.get("BENCH_DATA", REPO.parent / "bench-data"))
+BENCH_VENV = Path(os.environ.get("BENCH_VENV", REPO.parent / "bench-venv"))
+
+
+def timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one command under GNU time."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        t0 = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-v", "-o", tf.name, *cmd], cwd=cwd, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+        m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", tf.read())
+    return wall, (int(m.group(1)) / 1024 if m else float("nan"))
+
+
+def count_files(path: Path) -> int:
+    return sum(len(files) for _d, _s, files in os.walk(path))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=10000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args()
+    if args.quick:
+        args.n, args.rounds = 1000, 2
+    corpus = BENCH_DATA / f"corpus-{args.n}"
+    if not (corpus / "grav" / "user" / "pages").is_dir():
+        subprocess.run([sys.executable, str(SHARED / "bench" / "gen_corpus.py"), str(args.n), "--out", str(corpus)],
+                       check=True, stdout=subprocess.DEVNULL)
+    for need in ("/usr/bin/time", shutil.which("hugo") or "hugo", str(BENCH_VENV / "bin" / "pelican")):
+        if not Path(need).exists():
+            raise SystemExit(f"missing {need}: see the setup lines in this script's docstring")
+    work = Path(tempfile.mkdtemp(prefix="qalam-bench-build-"))
+    site = work / "user"
+    shutil.copytree(corpus / "grav" / "user", site)
+    env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache")}
+    tools = {
+        "hugo": lambda out: (["hugo", "--quiet", "--source", str(corpus / "hugo"), "--destination", str(out)], None),
+        "pelican": lambda out: ([str(BENCH_VENV / "bin" / "pelican"), str(corpus / "pelican" / "content"), "-s",
+                                 str(corpus / "pelican" / "pelicanconf.py"), "-o", str(out), "-q"], None),
+        "qalam": lambda out: ([sys.executable, "-m", "qalam.cli.main", "build", str(site), "-o", str(out), "--base-url", "https://example.kz",
+                               "--jobs", str(args.jobs)], None),
+    }
+    results: dict[str, list[tuple[float, float]]] = {k: [] for k in tools}
+    files: dict[str, int] = {}
+    incremental: list[float] = []
+    order = list(tools)
+    try:
+        for rnd in range(args.rounds + 1):  # round 0 warms the page cache and is not counted
+            for name in order[rnd % len(order):] + order[: rnd % len(order)]:
+                out = work / f"out-{name}"
+                shutil.rmtree(out, ignore_errors=True)
+                shutil.rmtree(site / ".qalam", ignore_errors=True)
+                cmd, cwd = tools[name](out)
+                wall, rss = timed(cmd, cwd, env)
+                files[name] = count_files(out)
+                if rnd:
+                    results[name].append((wall, rss))
+                print(f"round {rnd} {name}: {wall:.2f} s, {rss:.0f} MB, {files[name]} files", file=sys.stderr)
+            if rnd:
+                # Incremental: change one article, build again into the existing output.
+                article = next((site / "pages" / "01.news").glob("0*/item.md"))
+                text = article.read_text(encoding="utf-8")
+                article.write_text(text.replace("title: '", "title: 'ӨЗГЕРДІ ", 1), encoding="utf-8")
+                wall, _rss = timed(tools["qalam"](work / "out-qalam")[0], None, env)
+                incremental.append(wall)
+                article.write_text(text, encoding="utf-8")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    def med(name, i=0):
+        vals = [r[i] for r in results[name]]
+        return statistics.median(vals), min(vals), max(vals)
+
+    hugo_t = [r[0] for r in results["hugo"]]
+    ratios = {name: statistics.median(r[0] / h for r, h in zip(results[name], hugo_t)) for name in results}
+    lines = [
+        f"Corpus: `gen_corpus.py {args.n}`; {args.rounds} counted rounds after one warm-up, tools in rotating order; "
+        f"`qalam build --jobs {args.jobs}`; {os.cpu_count()} cores. "
+        f"Hugo {subprocess.run(['hugo', 'version'], capture_output=True, text=True).stdout.split()[1]}, "
+        f"Pelican {subprocess.run([str(BENCH_VENV / 'bin' / 'pelican'), '--version'], capture_output=True, text=True).stdout.strip()}.",
+        "",
+        "| tool | wall time, median (min–max) | time / Hugo (same round) | peak RSS | files written |",
+        "|---|---|---|---|---|",
+    ]
+    for name in ("hugo", "pelican", "qalam"):
+        m, lo, hi = med(name)
+        rss = statistics.median(r[1] for r in results[name])
+        lines.append(f"| {name} | {m:.2f} s ({lo:.2f}–{hi:.2f}) | {ratios[name]:.2f} | {rss:.0f} MB | {files[name]} |")
+    inc = statistics.median(incremental)
+    lines += [
+        f"| qalam, rebuild after one article changed | {inc:.2f} s ({min(incremental):.2f}–{max(incremental):.2f}) | "
+        f"{inc / statistics.median(hugo_t):.2f} | | |",
+        "",
+        f"Targets: wall time ≤ Hugo's — **{'met' if ratios['qalam'] <= 1 else 'not met'}** "
+        f"({ratios['qalam']:.1f}× Hugo); ≥ 8× faster than Pelican — "
+        f"**{'met' if ratios['pelican'] / ratios['qalam'] >= 8 else 'not met'}** "
+        f"({ratios['pelican'] / ratios['qalam']:.1f}× faster); peak memory ≤ 1/4 of Hugo's — "
+        f"**{'met' if med('qalam', 1)[0] <= med('hugo', 1)[0] / 4 else 'not met'}**; "
+        f"rebuild after one change ≤ 1 s — **{'met' if inc <= 1 else 'not met'}**.",
+        "",
+        f"Command: `.venv/bin/python benchmarks/bench_build.py --n {args.n} --rounds {args.rounds}`",
+    ]
+    table = "\n".join(lines)
+    print(table)
+    if not args.no_write:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from bench_index import write_section
+
+        write_section(REPO / "docs" / "benchmarks.md", f"build-{args.n}", table)
+
+
+if __name__ == "__main__":
+    main()
