@@ -59,10 +59,12 @@ def serve(site: str, host: str, port: int, no_watch: bool) -> None:
     from qalam.web import distribution, outlets
     from qalam.web import counter as view_counter
     from qalam.web.app import get_asgi_application
+    from qalam.web.hotpath import PageCacheASGI
 
     started = time.perf_counter()
     the_site = open_site(site)
-    app = view_counter.BeaconASGI(get_asgi_application(the_site))  # view beacon answered before Django
+    # The view beacon, then anonymous page GETs from the page cache, before Django (docs/serving.md).
+    app = view_counter.BeaconASGI(PageCacheASGI(get_asgi_application(the_site), the_site))
     view_counter.start(the_site)  # writer thread; flushed at exit, SIGTERM included
     if not no_watch:
         threading.Thread(target=_watch, args=(the_site,), daemon=True, name="qalam-watch").start()

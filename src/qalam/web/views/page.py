@@ -13,6 +13,7 @@ from qalam.content.collections import content_spec
 
 from ..app import current_site
 from ..context import page_context
+from ..hotpath import VALID_UNTIL
 from ..strings import ui_string
 from ..theme import environment, page_template
 
@@ -113,6 +114,9 @@ def with_cache_headers(site, response: HttpResponse, page, listing) -> HttpRespo
     if changes:
         max_age = max(0, min(max_age, int((min(changes) - now).total_seconds())))
     response["Cache-Control"] = f"public, max-age={max_age}"
+    # For the server's page cache (web/hotpath.py, which strips it): valid until the next
+    # scheduled change, or until the content changes.
+    response[VALID_UNTIL] = str(int(min(changes).timestamp())) if changes else "never"
     modified = max([page.modified] + [p.modified for p in (listing.items if listing else [])])
     response["Last-Modified"] = http_date(modified.timestamp())
     response["ETag"] = '"%s"' % hashlib.sha1(response.content + str(site.version).encode()).hexdigest()[:20]

@@ -1,0 +1,334 @@
+"""The page cache: anonymous GETs of pages answered from memory, before Django.
+
+``qalam serve`` runs ``BeaconASGI(PageCacheASGI(django_app, site))``: the view beacon, then this
+cache, then Django (docs/serving.md). Django renders a page once; the same bytes then answer
+every anonymous reader until the page can have changed.
+
+What goes through the cache (everything else goes straight to Django, untouched):
+
+* ``GET`` and ``HEAD`` without a ``Cookie`` or ``Authorization`` header (a session, the editor)
+  and without a query string (search, paging by ``?``, image versions go to Django).
+* The key is (scheme, Host, path): pages carry absolute URLs (canonical, Open Graph) built from
+  the Host. Nothing else of the request changes a cached response: responses that depend on
+  more (``Vary`` other than ``Accept-Encoding``; the language redirect of ``/``, which Django
+  sends without ``Cache-Control: public``) are never stored.
+
+What is stored: a ``200`` whose ``Content-Type`` is HTML, XML, JSON, RSS or Atom, with
+``Cache-Control: public`` (and no ``no-store``/``private``/``no-cache``), no ``Set-Cookie``,
+no ``Vary`` but ``Accept-Encoding``, and no bigger than an eighth of the cache (a bigger one is
+streamed on as it comes). Redirects and 404s are not stored: Django does not mark them public,
+and a flood of random paths must not push the real pages out of memory (docs/serving.md).
+
+How long an entry is served, checked on every hit (no watcher or timer needed):
+
+* while ``site.version`` is the one it was rendered under — any content or config change
+  (``Site.refresh()``, run by the watcher) drops the whole cache at once;
+* until the ``X-Qalam-Valid-Until`` header Django set (``views/page.py``: the next scheduled
+  publish/unpublish of the page — of a listing: of any page of its language tree — as a Unix
+  time, or ``never``), so a scheduled page appears in its listing and at its URL on time; the
+  header is removed before the response leaves;
+* and at most ``ttl`` seconds (60 by default) — pages show the most-read box, which changes
+  without a content change; responses without ``X-Qalam-Valid-Until`` (feeds, sitemaps, author
+  and search pages) are also bounded by their own ``max-age``.
+
+Times are ``site.now()``, so tests move the site's clock. On a hit ``max-age`` is lowered to what
+is left of the entry's life, so no browser or CDN keeps a copy past a scheduled change.
+``If-None-Match`` (or an exact ``If-Modified-Since``) matching the entry gets a 304 from the
+cache. Every answer of a cacheable request carries ``X-Cache: HIT`` or ``MISS``.
+
+The memory is an LRU bounded by total bytes (``max_bytes``, 64 MB by default). There is no disk
+layer yet. Concurrent misses of one key are coalesced: the first goes to Django, the others
+wait for its response and are answered from it (so an entry expiring under load costs one
+render, not one per waiting reader); if it cannot be stored they go to Django themselves.
+
+This module imports no Django. All cache state is touched from the event loop only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+#: Response header set by the page view: the Unix time the response stops being valid, or
+#: ``never`` (until the content changes). Read and removed here.
+VALID_UNTIL = "X-Qalam-Valid-Until"
+_VALID_UNTIL = VALID_UNTIL.lower().encode("latin-1")
+
+#: Content types stored (the main type, without parameters).
+CACHEABLE_TYPES = frozenset({
+    "text/html", "text/xml", "application/xml", "application/json", "application/rss+xml",
+    "application/atom+xml", "application/feed+json", "text/plain",
+})
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_TTL = 60.0
+
+_MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)")
+_DROPPED = {b"content-length", b"x-cache", _VALID_UNTIL}
+_OURS = {b"x-cache", _VALID_UNTIL}
+_CONDITIONAL = {b"if-none-match", b"if-modified-since"}
+
+
+@dataclass(slots=True)
+class Entry:
+    status: int
+    headers: list[tuple[bytes, bytes]]  # without Content-Length, Cache-Control, X-Cache
+    body: bytes
+    version: int
+    expires: float  # site clock, Unix time
+    max_age: int | None  # the response's own max-age
+    cache_control: bytes
+    etag: bytes | None
+    last_modified: bytes | None
+    size: int
+
+
+class PageCacheASGI:
+    """ASGI middleware answering anonymous GET/HEAD of pages from memory (see the module doc)."""
+
+    def __init__(self, app, site, *, max_bytes: int = DEFAULT_MAX_BYTES, ttl: float = DEFAULT_TTL):
+        self.app = app
+        self.site = site
+        self.max_bytes = max_bytes
+        self.max_entry = max(1, max_bytes // 8)  # one huge page never flushes the rest
+        self.ttl = ttl
+        self._entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self._version = None
+        self._pending: dict[tuple, asyncio.Future] = {}  # renders in flight, by key
+        self.size = 0
+        self.hits = self.misses = 0
+
+    # --- the cache ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.size = 0
+
+    def _get(self, key: tuple, version: int, now: float) -> Entry | None:
+        if version != self._version:  # content changed: nothing stored is valid any more
+            self.clear()
+            self._version = version
+            return None
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if now >= entry.expires:
+            self._remove(key)
+            return None
+        self._entries.move_to_end(key)
+        return entry
+
+    def _put(self, key: tuple, entry: Entry) -> Entry | None:
+        if entry.version != self.site.version or entry.size > self.max_entry:
+            return None  # rendered under content that changed meanwhile, or too big
+        if entry.version != self._version:
+            self.clear()
+            self._version = entry.version
+        if key in self._entries:
+            self._remove(key)
+        self._entries[key] = entry
+        self.size += entry.size
+        while self.size > self.max_bytes and self._entries:
+            self._remove(next(iter(self._entries)))
+        return entry
+
+    def _remove(self, key: tuple) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self.size -= entry.size
+
+    # --- ASGI --------------------------------------------------------------------------------
+    async def __call__(self, scope, receive, send):
+        if scope.get("type") != "http" or scope.get("method") not in ("GET", "HEAD"):
+            return await self.app(scope, receive, send)
+        host = b""
+        inm = ims = None
+        for name, value in scope.get("headers") or ():
+            name = name.lower()
+            if name in (b"cookie", b"authorization"):
+                return await self.app(scope, receive, _without_valid_until(send))
+            if name == b"host":
+                host = value
+            elif name == b"if-none-match":
+                inm = value
+            elif name == b"if-modified-since":
+                ims = value
+        if scope.get("query_string"):
+            return await self.app(scope, receive, _without_valid_until(send))
+
+        head = scope["method"] == "HEAD"
+        site = self.site
+        now = site.now().timestamp()
+        key = (scope.get("scheme", "http"), host.lower(), scope.get("path", ""))
+        entry = self._get(key, site.version, now)
+        waited = False
+        if entry is None and (pending := self._pending.get(key)) is not None:
+            waited = True
+            # The same page is being rendered for another reader: wait for it, not for Django.
+            entry = await asyncio.shield(pending)
+            if entry is not None and (entry.version != site.version or now >= entry.expires):
+                entry = None
+        if entry is not None:
+            self.hits += 1
+            return await self._answer(entry, send, now, head, inm, ims, b"HIT")
+        self.misses += 1
+        if waited:  # that response could not be stored: this reader goes to Django too
+            return await self._miss(scope, receive, send, key, now, head, inm, ims)
+        pending = self._pending[key] = asyncio.get_running_loop().create_future()
+        stored = None
+        try:
+            stored = await self._miss(scope, receive, send, key, now, head, inm, ims)
+        finally:
+            if self._pending.get(key) is pending:
+                del self._pending[key]
+            if not pending.done():
+                pending.set_result(stored)
+
+    async def _miss(self, scope, receive, send, key: tuple, now: float, head: bool, inm, ims) -> Entry | None:
+        """Let Django answer; store and return the entry if the response can be cached."""
+        site = self.site
+
+        # Miss: Django renders the full page (a HEAD as a GET, conditionals removed), so the
+        # answer can be stored; the reader's conditional request is answered from the entry.
+        version = site.version
+        headers = [h for h in scope.get("headers") or () if h[0].lower() not in _CONDITIONAL]
+        inner = dict(scope, method="GET", headers=headers)
+        state: dict = {"entry": None, "through": False, "chunks": []}
+
+        async def go_through(start):
+            """Pass the response on as Django sends it (minus our header), not stored."""
+            state["through"] = True
+            headers = [h for h in start.get("headers") or () if h[0].lower() not in _OURS]
+            headers.append((b"x-cache", b"MISS"))
+            await send(dict(start, headers=headers))
+
+        async def capture(message):
+            kind = message.get("type")
+            if kind == "http.response.start":
+                entry = self._entry(message.get("status", 200), message.get("headers") or (), version, now)
+                if entry is None:
+                    await go_through(message)
+                else:
+                    state["entry"], state["start"], state["size"] = entry, message, 0
+                return
+            if kind != "http.response.body":
+                return await send(message)
+            more = message.get("more_body", False)
+            if state["through"]:
+                if not head:
+                    await send(message)
+                elif not more:
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            entry = state["entry"]
+            if entry is None:  # a body before the start: not ours to fix
+                return await send(message)
+            state["chunks"].append(message.get("body", b""))
+            state["size"] += len(state["chunks"][-1])
+            if more and state["size"] > self.max_entry:
+                # Too big to store: stream it on instead of holding it all in memory.
+                await go_through(state["start"])
+                body = b"".join(state["chunks"])
+                state["chunks"] = []
+                return await send({"type": "http.response.body", "body": b"" if head else body, "more_body": True})
+            if more:
+                return
+            entry.body = b"".join(state["chunks"])
+            entry.size = len(entry.body) + sum(len(a) + len(b) for a, b in entry.headers) + 256
+            state["stored"] = self._put(key, entry)
+            await self._answer(entry, send, now, head, inm, ims, b"MISS")
+
+        await self.app(inner, receive, capture)
+        return state.get("stored")
+
+    def _entry(self, status: int, headers, version: int, now: float) -> Entry | None:
+        """An entry (without its body yet) for a cacheable response start, else None."""
+        if status != 200:
+            return None
+        kept: list[tuple[bytes, bytes]] = []
+        ctype = cache_control = etag = last_modified = valid_until = None
+        for name, value in headers:
+            name = name.lower()
+            if name == b"set-cookie":
+                return None
+            if name == b"vary":
+                if any(v.strip().lower() not in (b"accept-encoding", b"") for v in value.split(b",")):
+                    return None
+            elif name == b"content-type":
+                ctype = value
+            elif name == b"cache-control":
+                cache_control = value
+                continue
+            elif name == b"etag":
+                etag = value
+            elif name == b"last-modified":
+                last_modified = value
+            elif name == _VALID_UNTIL:
+                valid_until = value
+            if name not in _DROPPED:
+                kept.append((name, value))
+        if ctype is None or ctype.split(b";")[0].strip().lower().decode("latin-1") not in CACHEABLE_TYPES:
+            return None
+        cc = (cache_control or b"").lower()
+        if b"public" not in cc or any(d in cc for d in (b"no-store", b"private", b"no-cache")):
+            return None
+        found = _MAX_AGE.search(cc.decode("latin-1"))
+        max_age = int(found.group(1)) if found else None
+        expires = now + self.ttl
+        if valid_until is None:
+            # Not a page view: no more than a shared cache would keep it.
+            expires = min(expires, now + (max_age or 0))
+        elif valid_until.strip().lower() != b"never":
+            try:
+                expires = min(expires, float(valid_until))
+            except ValueError:
+                return None
+        if expires <= now:
+            return None
+        return Entry(status, kept, b"", version, expires, max_age, cache_control or b"", etag, last_modified, 0)
+
+    async def _answer(self, entry: Entry, send, now: float, head: bool, inm, ims, state: bytes) -> None:
+        left = max(0, int(entry.expires - now))
+        cache_control = entry.cache_control
+        if entry.max_age is not None and left < entry.max_age:
+            cache_control = _MAX_AGE.sub(f"max-age={left}", cache_control.decode("latin-1")).encode("latin-1")
+        if _not_modified(entry, inm, ims):
+            headers = [(n, v) for n, v in entry.headers if n in (b"etag", b"last-modified", b"content-language")]
+            headers += [(b"cache-control", cache_control), (b"x-cache", state)]
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        headers = entry.headers + [
+            (b"cache-control", cache_control), (b"content-length", str(len(entry.body)).encode()), (b"x-cache", state),
+        ]
+        await send({"type": "http.response.start", "status": entry.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else entry.body})
+
+
+def _not_modified(entry: Entry, inm: bytes | None, ims: bytes | None) -> bool:
+    if inm is not None:
+        if entry.etag is None:
+            return False
+        want = _weak(entry.etag)
+        return any(tag.strip() == b"*" or _weak(tag.strip()) == want for tag in inm.split(b","))
+    return ims is not None and entry.last_modified is not None and ims.strip() == entry.last_modified
+
+
+def _weak(tag: bytes) -> bytes:
+    return tag[2:] if tag.startswith(b"W/") else tag
+
+
+def _without_valid_until(send):
+    """``send`` removing the cache's own header from responses that bypass the cache."""
+
+    async def wrapped(message):
+        if message.get("type") == "http.response.start":
+            headers = message.get("headers") or ()
+            if any(h[0].lower() == _VALID_UNTIL for h in headers):
+                message = dict(message, headers=[h for h in headers if h[0].lower() != _VALID_UNTIL])
+        await send(message)
+
+    return wrapped
