@@ -83,10 +83,15 @@ def serve(site: str, host: str, port: int, no_watch: bool) -> None:
         distribution.stop(the_site)  # let a delivery in progress finish and be recorded
 
 
-def _warm_search(site: Site) -> None:
-    """Bring the search index up to date in the background, so the first search is fast."""
+def _warm_search(site: Site, delay: float = 5.0) -> None:
+    """Bring the search index up to date in the background, so the first search is fast.
+
+    It starts a few seconds after the server: building the index of a large site is CPU work
+    that would otherwise compete (the GIL) with the first pages readers ask for.
+    """
     from qalam.search.service import for_site
 
+    time.sleep(delay)
     try:
         for_site(site).sync()
     except Exception:  # noqa: BLE001 — search catches up on the first query instead
