@@ -48,6 +48,7 @@ __all__ = [
     "Report",
     "sha256_hex",
     "safe_media_name",
+    "attach_image",
     "IMAGE_EXTENSIONS",
     "image_kind",
 ]
@@ -105,6 +106,25 @@ class ImageRef:
     name: str  # file name in the page folder, as the body refers to it
     source: Path | None  # the file to copy; None when it is not on disk
     original: str  # as written in the input (file name or URL)
+
+
+def attach_image(images: list[ImageRef], found: Path, original: str) -> str:
+    """The page-folder name of the image file ``found``, adding it to ``images`` once.
+
+    The same file reached by two addresses (og:image and an ``<img>``, a resized copy's URL)
+    is copied once; two different files with one name get ``-2``, ``-3`` ... suffixes.
+    """
+    same = next((i for i in images if i.source == found), None)
+    if same is not None:
+        return same.name
+    safe = safe_media_name(found.name)
+    stem, dot, ext = safe.rpartition(".")
+    k = 2
+    while any(i.name.lower() == safe.lower() for i in images):
+        safe = f"{stem}-{k}{dot}{ext}"
+        k += 1
+    images.append(ImageRef(safe, found, original))
+    return safe
 
 
 @dataclass

@@ -32,7 +32,7 @@ from lxml import html as lxml_html
 
 from qalam.lang.dateparse import find_dates
 
-from .base import ImageRef, ImportedArticle, ImportSession, image_kind, safe_media_name, sha256_hex
+from .base import ImageRef, ImportedArticle, attach_image, ImportSession, image_kind, safe_media_name, sha256_hex
 from .markup import MEDIA, fragment_to_html, html_to_markdown, parse_fragment, sanitize_html
 from .source import MAX_ARTICLE_BYTES, ImportProblem, decode_text, read_bytes
 from .text import find_dateline, related_candidate
@@ -227,19 +227,8 @@ def read_html_file(
             warnings.append(problem)
         if found is None:
             return None
-        same = next((i for i in images if i.source == found), None)
-        if same is not None:  # the same file under another address (og:image and the <img>)
-            by_src[src] = same.name
-            return same.name
-        safe = safe_media_name(found.name)
-        stem, dot, ext = safe.rpartition(".")
-        k = 2
-        while any(i.name.lower() == safe.lower() for i in images):
-            safe = f"{stem}-{k}{dot}{ext}"
-            k += 1
-        images.append(ImageRef(safe, found, src))
-        by_src[src] = safe
-        return safe
+        by_src[src] = attach_image(images, found, src)
+        return by_src[src]
 
     for img in list(fragment.iter("img")):
         src = (img.get("src") or "").strip()

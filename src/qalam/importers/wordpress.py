@@ -39,7 +39,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from .base import ImageRef, ImportedArticle, ImportSession, image_kind, safe_media_name, sha256_hex
+from .base import ImageRef, ImportedArticle, attach_image, ImportSession, image_kind, sha256_hex
 from .markup import MEDIA, fragment_to_html, html_to_markdown, parse_fragment, sanitize_html
 from .source import ImportProblem, read_bytes
 from .html import take_dateline
@@ -288,19 +288,8 @@ def _article(item: _Item, export: WordPressExport, session: ImportSession, src: 
         found = _find_upload(url, dirs, attached)
         if found is None:
             return None
-        same = next((i for i in images if i.source == found), None)
-        if same is not None:  # a resized copy's address led to the same original
-            by_url[url] = same.name
-            return same.name
-        safe = safe_media_name(found.name)
-        stem, dot, ext = safe.rpartition(".")
-        k = 2
-        while any(i.name.lower() == safe.lower() for i in images):
-            safe = f"{stem}-{k}{dot}{ext}"
-            k += 1
-        images.append(ImageRef(safe, found, url))
-        by_url[url] = safe
-        return safe
+        by_url[url] = attach_image(images, found, url)  # a resized copy's URL leads to its original
+        return by_url[url]
 
     for img in list(fragment.iter("img")):
         url = img.get("src") or ""
