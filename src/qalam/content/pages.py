@@ -9,6 +9,7 @@ rebuild.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -244,6 +245,22 @@ class LanguageTree:
         for route in (page.raw_route, *extra, *page.aliases):
             self.routes[_norm(route)] = RouteEntry(page, False)
         self.routes[_norm(page.route)] = RouteEntry(page, True)
+
+    def next_change(self, now: datetime) -> datetime | None:
+        """The next moment any page of this language is published or unpublished by the clock.
+
+        The times are collected once per tree (a tree is rebuilt when content changes), so a
+        listing's cache lifetime costs a binary search, not a walk over every page.
+        """
+        times = getattr(self, "_change_times", None)
+        if times is None:
+            times = sorted(
+                t for p in self.pages.values() if p._published_header is None
+                for t in (p.publish_date, p.unpublish_date) if t is not None
+            ) if self.publish_dates else []
+            self._change_times = times
+        i = bisect.bisect_right(times, now)
+        return times[i] if i < len(times) else None
 
     def find(self, route: str) -> Page | None:
         entry = self.routes.get(_norm(route))

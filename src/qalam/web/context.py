@@ -114,11 +114,10 @@ def latest(site: Site, lang: str, limit: int = 5) -> list[Page]:
         if p.has_file and p.file_lang in (lang, "") and p.date_from_header is not None
         and p.template_name == "item" and not truthy(p.header.get("hide_from_post_list", False))
     ]
-    changes = [c for p in candidates if (c := p.next_change(now)) is not None]
     pages = sorted((p for p in candidates if p.routable(now)), key=lambda p: p.date, reverse=True)[:limit]
     if len(_latest_cache) > 64:
         _latest_cache.clear()
-    _latest_cache[key] = (pages, min(changes) if changes else None)
+    _latest_cache[key] = (pages, site.tree(lang).next_change(now))
     return pages
 
 

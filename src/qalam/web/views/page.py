@@ -110,7 +110,8 @@ def with_cache_headers(site, response: HttpResponse, page, listing) -> HttpRespo
     changes = [c for c in [page.next_change(now)] + [p.next_change(now) for p in (listing.items if listing else [])] if c]
     if listing is not None:
         # Members not on this page may become published and move into it.
-        changes += [c for p in page.tree.iter_pages() if (c := p.next_change(now)) is not None]
+        if (c := page.tree.next_change(now)) is not None:
+            changes.append(c)
     if changes:
         max_age = max(0, min(max_age, int((min(changes) - now).total_seconds())))
     response["Cache-Control"] = f"public, max-age={max_age}"
