@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -104,8 +105,10 @@ def test_a_rebuild_rewrites_only_what_changed(sample, tmp_path):
     out = tmp_path / "out"
     first = build(sample, out, base_url=BASE)
     assert first.unchanged == 0 and len(first.written) == first.files
+    assert first.full_reason == "no earlier build state in the output folder"
     again = build(sample, out, base_url=BASE)
-    assert again.written == [] and again.removed == [] and again.unchanged == first.files
+    assert again.written == [] and again.removed == [] and again.files == first.files
+    assert again.rendered == 0 and again.full_reason == ""  # nothing changed: nothing rendered
 
     school = sample.pages_dir / "02.news/02.school/item.kk.md"
     school.write_text(school.read_text(encoding="utf-8").replace("Мектеп салынды.", "Мектеп ашылды."), encoding="utf-8")
@@ -122,8 +125,14 @@ def test_a_rebuild_rewrites_only_what_changed(sample, tmp_path):
         "ru/news/index.html", "ru/news/school/index.html", "ru/news/tag:білім/index.html",
         "sitemap-kk-latn.xml", "sitemap-kk.xml", "sitemap.xml",
     ]
-    assert changed.unchanged == changed.files - len(changed.written) and changed.removed == []
+    assert changed.removed == [] and changed.files == first.files
+    assert changed.full_reason == "" and changed.changed_files == ["02.news/02.school/item.kk.md"]
+    assert changed.rendered < first.rendered / 2  # only the URLs that used the changed page
     assert "Мектеп ашылды." in (out / "kk/news/school/index.html").read_text(encoding="utf-8")
+    # The incremental result is exactly what a full build gives.
+    fresh = tmp_path / "fresh"
+    build(sample, fresh, base_url=BASE)
+    assert {k: _hash(p) for k, p in tree(out).items()} == {k: _hash(p) for k, p in tree(fresh).items()}
 
     shutil.rmtree(sample.pages_dir / "03.about")
     sample.refresh()
@@ -131,6 +140,59 @@ def test_a_rebuild_rewrites_only_what_changed(sample, tmp_path):
     assert "kk/about/index.html" in removed.removed and not (out / "kk/about").exists()
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]
     assert "kk/about/index.html" not in manifest and manifest["robots.txt"] == _hash(out / "robots.txt")
+
+
+@pytest.mark.parametrize("change, reason", [
+    ("title", "the header of pages/02.news/02.school/item.kk.md changed"),
+    ("new page", "the site's files and folders changed"),
+    ("config", "the configuration"),
+    ("clock", "a scheduled publish or unpublish time has passed"),
+])
+def test_what_renders_everything_again(sample, tmp_path, change, reason):
+    out = tmp_path / "out"
+    first = build(sample, out, base_url=BASE)
+    school = sample.pages_dir / "02.news/02.school/item.kk.md"
+    if change == "title":
+        text = school.read_text(encoding="utf-8")
+        title = next(line for line in text.splitlines() if line.startswith("title:"))
+        school.write_text(text.replace(title, "title: 'Жаңа тақырып'", 1), encoding="utf-8")
+    elif change == "new page":
+        (sample.pages_dir / "02.news/09.new").mkdir()
+        (sample.pages_dir / "02.news/09.new/item.kk.md").write_text(
+            "---\ntitle: Жаңа\ndate: '2026-11-20 10:00'\n---\nМәтін\n", encoding="utf-8")
+    elif change == "config":
+        site_yaml = sample.user_dir / "config/site.yaml"
+        site_yaml.write_text(site_yaml.read_text(encoding="utf-8").replace("Qalam Export", "Qalam Export 2"), encoding="utf-8")
+    elif change == "clock":
+        upcoming = sample.pages_dir / "02.news/08.upcoming"
+        upcoming.mkdir()
+        (upcoming / "item.kk.md").write_text(
+            "---\ntitle: Алда\ndate: '2026-11-20 10:00'\npublish_date: '%s'\n---\nМәтін\n"
+            % (NOW + timedelta(days=1)).strftime("%Y-%m-%d %H:%M"), encoding="utf-8")
+        sample.refresh()
+        build(sample, out, base_url=BASE)  # the scheduled page is not out yet
+        sample._clock = lambda: NOW + timedelta(days=2)
+    sample.refresh(force_config=change == "config")
+    again = build(sample, out, base_url=BASE)
+    assert reason in again.full_reason
+    assert again.rendered >= first.rendered - 5
+    if change == "clock":
+        assert (out / "kk/news/upcoming/index.html").is_file()
+
+
+def test_full_renders_everything(sample, tmp_path):
+    out = tmp_path / "out"
+    first = build(sample, out, base_url=BASE)
+    again = build(sample, out, base_url=BASE, full=True)
+    assert again.rendered == first.rendered and again.written == []
+
+
+def test_a_damaged_manifest_means_a_full_build(sample, tmp_path):
+    out = tmp_path / "out"
+    first = build(sample, out, base_url=BASE)
+    (out / MANIFEST).write_text('{"files": {}, "incremental": {"format": 1, "answers": 3}}', encoding="utf-8")
+    again = build(sample, out, base_url=BASE)
+    assert again.rendered == first.rendered and again.full_reason == "no earlier build state in the output folder"
 
 
 def test_the_link_check_reports_a_broken_link(sample, tmp_path):

@@ -42,6 +42,23 @@ class Listing:
         base = self.base_url.rstrip("/") if parts else self.base_url
         return base + "".join("/" + p for p in parts) if parts else (self.base_url or "/")
 
+    def window(self, around: int = 2) -> list[int | None]:
+        """Page numbers for the pagination bar: the first, the last and ``around`` either side of
+        the current one, ``None`` where numbers are left out (``1 … 4 5 6 7 8 … 1000``).
+
+        A bar with every number would make each page of a 1 000-page listing carry 1 000 links.
+        """
+        count, current = self.pages_count, self.page_no
+        shown = sorted({1, count} | set(range(max(1, current - around), min(count, current + around) + 1)))
+        out: list[int | None] = []
+        for n in shown:
+            if out and n - out[-1] == 2:
+                out.append(n - 1)  # a gap of one number: show it, not "…"
+            elif out and n - out[-1] > 2:
+                out.append(None)
+            out.append(n)
+        return out
+
     @property
     def filters(self) -> dict[str, str]:
         """The taxonomy filters from the URL (``tag: x``), without the page number."""
@@ -269,12 +286,41 @@ def collection(
     *,
     params: dict[str, str] | None = None,
     spec: dict | None = None,
+    cache: dict | None = None,
 ) -> Listing | None:
-    """Evaluate the page's ``content:`` (or ``spec``) for the listing page in ``params``."""
+    """Evaluate the page's ``content:`` (or ``spec``) for the listing page in ``params``.
+
+    With ``cache`` (a dict the caller keeps), the ordered members are computed once per page,
+    URL filters and content version, and reused by every pagination page until the next
+    scheduled publish/unpublish in the tree: a site with many tag pages is not quadratic.
+    """
     spec = spec if spec is not None else content_spec(page)
     if spec is None:
         return None
     params = dict(params or {})
+    key = None
+    if cache is not None and not _is_random(spec, page):
+        key = (id(page), page.site.version, tuple(sorted((k, v) for k, v in params.items() if k != "page")))
+        hit = cache.get(key)
+        if hit is not None and (hit[2] is None or now < hit[2]):
+            return _paginate(page, spec, params, hit[0], dict(hit[1]))
+    pages, used_params = members(page, spec, params, now)
+    if key is not None:
+        if len(cache) > 4096:
+            cache.clear()
+        # Valid until the next scheduled publish/unpublish in the tree, or the next content change.
+        cache[key] = (pages, dict(used_params), page.tree.next_change(now))
+    return _paginate(page, spec, params, pages, used_params)
+
+
+def _is_random(spec: dict, page: Page) -> bool:
+    order = spec.get("order")
+    by = order.get("by") if isinstance(order, dict) else page.header.get("order_by")
+    return str(by or "").strip() == "random"
+
+
+def members(page: Page, spec: dict, params: dict[str, str], now: datetime) -> tuple[list[Page], dict[str, str]]:
+    """Every page of the collection in order (all pagination pages), and the URL params it used."""
     pages = evaluate_items(page, spec.get("items"), now)
     pages = apply_filter(pages, spec.get("filter"), now)
 
@@ -309,7 +355,10 @@ def collection(
     else:
         by, direction, manual = child_order(page)
         pages = sort_pages(pages, by, direction, manual)
+    return pages, used_params
 
+
+def _paginate(page: Page, spec: dict, params: dict[str, str], pages: list[Page], used_params: dict) -> Listing:
     limit = _int(spec.get("limit"))
     total = len(pages)
     pagination = truthy(spec.get("pagination", True))

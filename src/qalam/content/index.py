@@ -48,6 +48,8 @@ class IndexedFile:
     @property
     def error(self) -> dict | None:
         """The problem that made the header unreadable, if any."""
+        if not self.problems:
+            return None
         return next((p for p in self.problems if p.get("severity", "error") == "error"), None)
 
 

@@ -166,6 +166,14 @@ class Page:
         return self._routable and self.published(now)
 
     @property
+    def module_children(self) -> list[Page]:
+        """The children that are modules (``_folder``), found once: a home page may have 10 000 children."""
+        found = self.__dict__.get("_modules")
+        if found is None:
+            found = self.__dict__["_modules"] = [p for p in self.children if p.is_module]
+        return found
+
+    @property
     def has_file(self) -> bool:
         return self.filename is not None
 

@@ -35,9 +35,16 @@ class RenderedContent:
     html: str  # the page content, divider removed
     summary_offset: int | None  # where the `===` divider was, or None
     warnings: list[str] = field(default_factory=list)
+    _summaries: dict = field(default_factory=dict, repr=False, compare=False)
 
     def summary(self, *, enabled=True, format="short", size=300) -> str:
-        return make_summary(self.html, self.summary_offset, enabled=enabled, format=format, size=size)
+        """The summary (computed once per setting: a page is summarised in every listing it is in)."""
+        key = (enabled, format, size)
+        out = self._summaries.get(key)
+        if out is None:
+            out = self._summaries[key] = make_summary(self.html, self.summary_offset, enabled=enabled,
+                                                      format=format, size=size)
+        return out
 
 
 class Renderer:

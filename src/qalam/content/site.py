@@ -105,6 +105,9 @@ class Site:
         self._lock = threading.RLock()
         self.index = PageIndex(self.state_dir / "index.sqlite3", self.pages_dir)
         self.version = 0
+        self._listings: dict = {}  # collection members per page/filters/version (collections.collection)
+        #: While the static export renders a URL: the page files it used (see depends_on).
+        self.dependencies: set[str] | None = None
         self.config: Config
         self.scan: ScanResult
         self._trees: dict[str, LanguageTree] = {}
@@ -160,6 +163,7 @@ class Site:
                 self._trees = {}
                 self.version += 1
                 self.renderer.clear()
+                self._listings.clear()
                 self._ui_strings = {}
             return report
 
@@ -228,10 +232,17 @@ class Site:
 
     # --- content -------------------------------------------------------------------
     def content(self, page: Page) -> RenderedContent:
+        self.depends_on(page)
         return self.renderer.content(page)
 
+    def depends_on(self, page: Page) -> None:
+        """Note that what is being rendered shows ``page``'s content or dates (the static export
+        records it per URL, to re-render only what one changed file affects: web/export.py)."""
+        if self.dependencies is not None and page.filename:
+            self.dependencies.add(page.file_rel)
+
     def listing(self, page: Page, params: dict | None = None) -> Listing | None:
-        return collection(page, self.now(), params=params)
+        return collection(page, self.now(), params=params, cache=self._listings)
 
     def translations(self, page: Page) -> dict[str, Page]:
         """The same folder in every language that has its own (published, routable) file for it."""

@@ -114,6 +114,7 @@ def feed_limit(site: Site) -> int:
 
 def updated(page: Page, now: datetime) -> datetime:
     """The last moment the page changed for a reader: edited, dated, or (scheduled) published."""
+    page.site.depends_on(page)
     moments = [page.modified, page.date]
     if page.publish_date is not None and page.publish_date <= now:
         moments.append(page.publish_date)

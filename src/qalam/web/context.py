@@ -160,7 +160,7 @@ def page_context(site: Site, page: Page, lang: str, listing: Listing | None, abs
         "show_sidebar": truthy(page.theme_var("show_sidebar", True)),
         "latest": latest(site, lang),
         "tax_links": tax_links(site, page),
-        "modules": [p for p in page.children if p.is_module and p.published(site.now())],
+        "modules": [p for p in page.module_children if p.published(site.now())],
         "module_content": lambda m: site.content(m).html,
         "metadata": metadata(site, page),
         "body_classes": str(page.header.get("body_classes") or ""),

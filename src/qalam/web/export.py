@@ -10,11 +10,14 @@ serves that), anything else (feeds, media, renditions) at its own path.
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
 import hashlib
 import html
 import json
 import logging
+import os
 import re
 import time
 import urllib.parse
@@ -47,27 +50,217 @@ class BuildReport:
     errors: list[tuple[str, int]] = field(default_factory=list)  # (URL, status) for 5xx answers
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    rendered: int = 0  # URLs rendered (an incremental build renders only what a change affects)
+    #: Why every URL was rendered ("" when the build was incremental).
+    full_reason: str = ""
+    changed_files: list[str] = field(default_factory=list)  # page files whose body changed (incremental)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase (`qalam -v build`)
 
 
 def build(site: Site, out, base_url: str | None = None, progress: Progress | None = None,
-          jobs: int = 1) -> BuildReport:
+          jobs: int = 1, full: bool = False) -> BuildReport:
     """Export ``site`` into the folder ``out``; rewrite only what changed (see module docstring).
 
+    Incremental unless ``full``: when the last build's state in ``out`` shows that only the
+    bodies of some pages changed since, only the URLs that used those pages are rendered
+    (:func:`plan`); anything else renders every URL (and still writes only changed files).
     ``jobs`` > 1 renders in that many forked processes (POSIX only); the output is the same.
     """
     started = time.perf_counter()
+    phases: dict[str, float] = {}
+    clock = [started]
+
+    def phase(name: str) -> None:
+        now = time.perf_counter()
+        phases[name] = phases.get(name, 0.0) + now - clock[0]
+        clock[0] = now
+
     base_url, warnings = _base_url(site, base_url)
     with _site_url(site, base_url), _quiet("django.request"):
         output = OutputTree(Path(out))
+        state = None if full else BuildState.load(output.manifest)
+        phase("read the last build's state")
+        fingerprint = build_fingerprint(site, base_url)
+        todo, reason, changed = plan(site, state, fingerprint)
         renderer = Renderer(site, base_url, output.add)
-        renderer.crawl(collect_urls(site), progress, jobs)
-        for name, data in {**redirect_files(site, renderer.redirects), "404.html": renderer.not_found_page()}.items():
+        if todo is None:
+            seeds = collect_urls(site)
+        else:
+            output.keep_unrendered()
+            renderer.known(state)
+            seeds = sorted(todo)
+        phase("plan")
+        with _templates_fixed():
+            renderer.crawl(seeds, progress, jobs)
+        redirects = {**(state.redirects() if todo is not None else {}), **renderer.redirects}
+        for name, data in {**redirect_files(site, redirects), "404.html": renderer.not_found_page()}.items():
             output.add(name, data)
+        phase("render")
+        new_state = BuildState.after(site, fingerprint, renderer, state if todo is not None else None)
+    # The links of the files not rendered again were checked by an earlier build.
+    broken = {name: links for name, links in (state.broken if todo is not None else {}).items()
+              if name not in output.produced and name in output.hashes}
+    for name, link in check_links(output.hashes, renderer.links, redirects):
+        broken.setdefault(name, []).append(link)
+    phase("link check")
+    output.manifest_extra = {**new_state.to_json(), "broken": broken}
     report = output.finish()
-    report.broken = check_links(output.hashes, renderer.links, renderer.redirects)
-    report.redirects, report.errors, report.warnings = renderer.redirects, renderer.errors, warnings
+    phase("write (files still being written, the manifest)")
+    report.broken = sorted((name, link) for name, links in broken.items() for link in links)
+    report.phases = phases
+    report.redirects, report.errors, report.warnings = redirects, renderer.errors, warnings
+    report.rendered, report.full_reason, report.changed_files = len(renderer.answered), reason, changed
     report.seconds = time.perf_counter() - started
     return report
+
+
+# --- incremental builds -------------------------------------------------------------------------
+#: Bump when the state's layout or meaning changes: an older state then means a full build.
+STATE_FORMAT = 1
+
+
+def build_fingerprint(site: Site, base_url: str) -> str:
+    """What, when it changes, makes every URL render again: Qalam itself, the theme, the
+    configuration, the base URL and the site's structure (folders, page files, media files)."""
+    from qalam import __version__
+
+    from .theme import theme_dirs
+
+    digest = hashlib.sha256()
+    digest.update(f"{STATE_FORMAT}\0{__version__}\0{base_url}\0".encode())
+    code_dir = Path(__file__).resolve().parents[1]
+    for folder in [code_dir, *(Path(d) for d in theme_dirs(site))]:
+        digest.update(_tree_stamp(folder).encode())
+    digest.update(json.dumps(site.config.data, sort_keys=True, default=str).encode())
+    digest.update(repr(site._structure).encode())
+    return digest.hexdigest()
+
+
+def _tree_stamp(folder: Path) -> str:
+    """Names, sizes and times of the files under ``folder`` (Qalam's code, a theme)."""
+    parts = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            if not name.endswith((".pyc", ".pyo")):
+                st = os.stat(os.path.join(dirpath, name))
+                parts.append(f"{dirpath}/{name}:{st.st_mtime_ns}:{st.st_size}")
+    return "\n".join(parts)
+
+
+def header_hash(entry) -> str:
+    return hashlib.sha1(json.dumps([entry.header, entry.problems], sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass
+class BuildState:
+    """What the last build needs remembered for the next one to be incremental (kept in the
+    output folder's manifest): per page file its time, size and header; per URL what it
+    became and the page files it used (``Site.depends_on``), as positions in ``rels``."""
+
+    fingerprint: str
+    valid_until: float | None  # the next scheduled publish/unpublish after that build
+    rels: list[str]  # every page file, sorted
+    inputs: dict[str, list]  # rel -> [mtime_ns, size, header hash]
+    answers: dict[str, list]  # url -> [file name | None, redirect target | None, status, [positions in rels]]
+    broken: dict[str, list[str]]  # file -> its broken links
+    missing: set[str] = field(default_factory=set)  # linked URLs that answered 404
+
+    @classmethod
+    def load(cls, manifest: dict) -> BuildState | None:
+        data = manifest.get("incremental")
+        if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+            return None
+        try:
+            rels = [row[0] for row in data["inputs"]]
+            inputs = {row[0]: row[1:] for row in data["inputs"]}
+            answers = data["answers"]
+            if not isinstance(answers, dict) or not all(len(a) == 4 for a in answers.values()):
+                return None
+            broken = {k: list(v) for k, v in (manifest.get("broken") or {}).items()}
+            return cls(data["fingerprint"], data.get("valid_until"), rels, inputs, answers, broken,
+                       set(data.get("missing") or []))
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None  # damaged: a full build writes a new one
+
+    @classmethod
+    def after(cls, site: Site, fingerprint: str, renderer: Renderer, before: BuildState | None) -> BuildState:
+        old_inputs = before.inputs if before is not None else {}
+        inputs = {}
+        for rel, entry in site.index.entries.items():
+            old = old_inputs.get(rel)
+            same = old is not None and old[0] == entry.mtime_ns and old[1] == entry.size
+            inputs[rel] = [entry.mtime_ns, entry.size, old[2] if same else header_hash(entry)]
+        if before is not None and inputs.keys() == old_inputs.keys():
+            rels, answers = before.rels, dict(before.answers)  # same files: positions still hold
+        else:
+            rels, answers = sorted(inputs), {}
+        position = {rel: i for i, rel in enumerate(rels)}
+        for url, (name, redirect, status, deps) in renderer.answered.items():
+            answers[url] = [name, redirect, status, sorted(position[r] for r in deps if r in position)]
+        now = site.now()
+        changes = [c for lang in site.language_codes if (c := site.tree(lang).next_change(now)) is not None]
+        missing = (before.missing if before is not None else set()) | renderer.missing
+        return cls(fingerprint, min(changes).timestamp() if changes else None, rels, inputs, answers, {},
+                   missing - answers.keys())
+
+    def redirects(self) -> dict[str, tuple[str, int]]:
+        return {url: (a[1], a[2]) for url, a in self.answers.items() if a[1] is not None}
+
+    def using(self, rels: Iterable[str]) -> set[str]:
+        """The URLs whose output used any of ``rels``."""
+        names = set(rels)
+        wanted = {i for i, rel in enumerate(self.rels) if rel in names}
+        return {url for url, a in self.answers.items() if not wanted.isdisjoint(a[3])}
+
+    def to_json(self) -> dict:
+        return {"incremental": {
+            "format": STATE_FORMAT,
+            "fingerprint": self.fingerprint,
+            "valid_until": self.valid_until,
+            "inputs": [[rel, *self.inputs[rel]] for rel in self.rels],
+            "answers": self.answers,
+            "missing": sorted(self.missing),
+        }}
+
+
+def plan(site: Site, state: BuildState | None, fingerprint: str) -> tuple[set[str] | None, str, list[str]]:
+    """(URLs to render, why everything is rendered, changed page files): the URLs are ``None``
+    when a full render is needed, else those whose output used a page whose body changed."""
+    if state is None:
+        return None, "no earlier build state in the output folder", []
+    if state.fingerprint != fingerprint:
+        return None, "Qalam, the theme, the configuration or the site's files and folders changed", []
+    if state.valid_until is not None and site.now().timestamp() >= state.valid_until:
+        return None, "a scheduled publish or unpublish time has passed", []
+    entries = site.index.entries
+    if entries.keys() != state.inputs.keys():
+        return None, "page files were added or removed", []
+    changed = [rel for rel, e in entries.items() if [e.mtime_ns, e.size] != state.inputs[rel][:2]]
+    for rel in changed:
+        entry = entries[rel]
+        if header_hash(entry) != state.inputs[rel][2]:
+            return None, f"the header of pages/{rel} changed", changed
+        if rel.endswith(".md") and "date" not in entry.header:
+            # An undated page is dated by its file time, which moved: listings may reorder.
+            return None, f"pages/{rel} has no date: its file time orders listings", changed
+        if "modified" not in entry.header and _orders_by_modified(site):
+            return None, f"a listing is ordered by file time, which moved for pages/{rel}", changed
+    return state.using(changed), "", changed
+
+
+def _orders_by_modified(site: Site) -> bool:
+    """Whether any listing is ordered by file modification time (a body edit moves it)."""
+    for lang in site.language_codes:
+        for page in site.tree(lang).iter_pages():
+            spec = content_spec(page)
+            if spec is not None:
+                order = spec.get("order")
+                if isinstance(order, dict) and str(order.get("by") or "") == "modified":
+                    return True
+            if str(page.header.get("order_by") or "") == "modified":
+                return True
+    return str(site.config.get("system.pages.order.by") or "") == "modified"
 
 
 def _base_url(site: Site, given: str | None) -> tuple[str, list[str]]:
@@ -125,10 +318,15 @@ _REGEX = re.compile(r"[\^$*+?{}\[\]\\|()]")
 
 # --- render -------------------------------------------------------------------------------------
 class Renderer:
-    """Django's test client over the site, and the crawl of what it answers."""
+    """The server's views called in-process for each URL, and the crawl of what they answer.
+
+    Views are called directly (URL resolver -> view function), without the middleware a
+    browser's request passes through: the middleware only adds headers, and the per-request
+    round trip through Django's test client was a fifth of a build (docs/benchmarks.md).
+    """
 
     def __init__(self, site: Site, base_url: str, keep_file: Callable[[str, bytes], None]):
-        from django.test import Client
+        from django.test import RequestFactory
 
         from .app import set_site
 
@@ -137,12 +335,21 @@ class Renderer:
         parts = urllib.parse.urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         https = {"wsgi.url_scheme": "https"} if parts.scheme == "https" else {}
-        self.client = Client(HTTP_HOST=parts.netloc, **https)
+        self.requests = RequestFactory(HTTP_HOST=parts.netloc, **https)
+        self._local: dict[str, str | None] = {}  # site-absolute link -> decoded path (base-independent)
         self.keep_file = keep_file  # files go straight to the output: a big site is never all in memory
         self.redirects: dict[str, tuple[str, int]] = {}
         self.links: dict[str, set[str]] = {}  # output file -> same-site URL paths it references
         self.errors: list[tuple[str, int]] = []
         self.seen: set[str] = set()
+        #: url -> [output file | None, redirect target | None, status, page files used] (BuildState)
+        self.answered: dict[str, list] = {}
+        self.missing: set[str] = set()  # URLs linked to that answered 404
+
+    def known(self, state: BuildState) -> None:
+        """An incremental build: what the last build answered is not asked for again unless seeded."""
+        self.seen.update(state.answers)
+        self.seen.update(state.missing)
 
     def crawl(self, seeds: Iterable[str], progress: Progress | None = None, jobs: int = 1) -> None:
         """Render the seeds, then whatever they link to that was not rendered yet, until nothing is new."""
@@ -162,23 +369,35 @@ class Renderer:
 
     def answer(self, url: str) -> Answer:
         """Ask the server for ``url``: a file, a redirect or nothing, and the same-site links in it."""
-        response = self.client.get(url)
+        self.site.dependencies = deps = set()
+        try:
+            response = self.respond(url)
+        finally:
+            self.site.dependencies = None
+        if response is None:
+            return Answer(url, 404)
         status = response.status_code
         if status in (301, 302, 303, 307, 308):
             location = response["Location"]
-            return Answer(url, status, redirect=location, links=[p for p in [self.local(location, url)] if p])
+            return Answer(url, status, redirect=location, links=[p for p in [self.local(location, url)] if p],
+                          deps=sorted(deps))
         if status != 200:
-            return Answer(url, status)
+            return Answer(url, status, deps=sorted(deps))
         data = b"".join(response) if response.streaming else response.content
         ctype = response.get("Content-Type", "")
         links = []
         if ctype.startswith(_LINKING_TYPES):
-            found = (self.local(link, url) for link in extract_links(data.decode("utf-8", "replace")))
-            links = sorted({p for p in found if p})
-        return Answer(url, status, name=output_path(url, ctype), data=data, links=links)
+            found = {self.local(link, url) for link in extract_links(data.decode("utf-8", "replace"))}
+            found.discard(None)
+            links = sorted(found)
+        return Answer(url, status, name=output_path(url, ctype), data=data, links=links, deps=sorted(deps))
 
     def keep(self, answer: Answer) -> list[str]:
         """Record an answer; return its links."""
+        if answer.status < 500 and answer.status != 404:
+            self.answered[answer.url] = [answer.name, answer.redirect, answer.status, answer.deps]
+        elif answer.status == 404:
+            self.missing.add(answer.url)
         if answer.redirect is not None:
             self.redirects[answer.url] = (answer.redirect, answer.status)
         elif answer.status >= 500:
@@ -189,8 +408,39 @@ class Renderer:
                 self.links[answer.name] = set(answer.links)
         return answer.links
 
+    def respond(self, url: str):
+        """The view's response for ``url``, or ``None`` when nothing is there (not rendered)."""
+        from django.urls import Resolver404, resolve
+
+        from .views import page as page_views
+
+        path = urllib.parse.unquote(url)
+        try:
+            match = resolve(path)
+        except Resolver404:
+            return None
+        request = self.requests.get(url)
+        if match.func is page_views.dispatch:
+            res = self.site.resolve(path)
+            if res.kind == "not_found" and not page_views.may_generate(self.site, path, res):
+                return None  # a link to nowhere: the link check reports it, no 404 page is rendered
+            response = page_views.respond(request, self.site, res)
+        else:
+            response = match.func(request, *match.args, **match.kwargs)
+        return response if response.status_code != 404 else None
+
     def local(self, link: str, base: str) -> str | None:
         """The decoded path of a same-site link (``None`` for other sites, anchors, mail...)."""
+        if link[:1] == "/" and link[1:2] != "/":
+            # Site-absolute: the same answer from every page.
+            try:
+                return self._local[link]
+            except KeyError:
+                found = self._local[link] = self._local_path(link, base)
+                return found
+        return self._local_path(link, base)
+
+    def _local_path(self, link: str, base: str) -> str | None:
         link = html.unescape(link.strip())
         if not link or link.startswith(("#", "mailto:", "tel:", "javascript:", "data:")):
             return None
@@ -224,6 +474,7 @@ class Answer:
     data: bytes = b""
     redirect: str | None = None
     links: list[str] = field(default_factory=list)
+    deps: list[str] = field(default_factory=list)  # page files the answer used (Site.depends_on)
 
 
 _LINKING_TYPES = ("text/html", "text/css", "application/xml", "text/xml", "text/plain",
@@ -281,19 +532,28 @@ def output_path(url: str, content_type: str) -> str:
     return path or "index.html"
 
 
-_LINK = re.compile(r"""(?:\b(?:href|src|poster|action)\s*=\s*["']([^"']+)["'])|(?:\bsrcset\s*=\s*["']([^"']+)["'])"""
-                   r"""|(?:<loc>([^<]+)</loc>)|(?:url\(\s*["']?([^"')]+)["']?\s*\))|(?:^Sitemap:\s*(\S+))""", re.M)
+_ATTR = re.compile(r"""\b(href|src|poster|action|srcset)\s*=\s*["']([^"']+)["']""")
+_LOC = re.compile(r"<loc>([^<]+)</loc>")
+_CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)["']?\s*\)""")
+_ROBOTS = re.compile(r"^Sitemap:\s*(\S+)", re.M)
 
 
 def extract_links(text: str) -> list[str]:
     """Every ``href``/``src``/``srcset``/form ``action`` URL, sitemap ``<loc>``, CSS ``url()`` and
-    ``Sitemap:`` line of robots.txt."""
+    ``Sitemap:`` line of robots.txt.
+
+    One simple pattern per kind, each run only when its marker is in the text: a single
+    pattern with every alternative cost more than rendering the page (found by profiling).
+    """
     out = []
-    for href, srcset, loc, css, robots in _LINK.findall(text):
-        if srcset:
-            out += [part.strip().split()[0] for part in srcset.split(",") if part.strip()]
+    for name, value in _ATTR.findall(text):
+        if name == "srcset":
+            out += [part.strip().split()[0] for part in value.split(",") if part.strip()]
         else:
-            out.append(href or loc or css or robots)
+            out.append(value)
+    for marker, pattern in (("<loc>", _LOC), ("url(", _CSS_URL), ("Sitemap:", _ROBOTS)):
+        if marker in text:
+            out += pattern.findall(text)
     return out
 
 
@@ -307,6 +567,19 @@ def _quiet(logger: str):
         yield
     finally:
         log.setLevel(level)
+
+
+@contextlib.contextmanager
+def _templates_fixed():
+    """No template up-to-date check (a stat per template per page) while the build runs."""
+    from .theme import environment
+
+    env = environment()
+    saved, env.auto_reload = env.auto_reload, False
+    try:
+        yield
+    finally:
+        env.auto_reload = saved
 
 
 @contextlib.contextmanager
@@ -362,35 +635,67 @@ class OutputTree:
         out.mkdir(parents=True, exist_ok=True)
         self.out = out
         try:
-            self.old = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("files", {})
+            self.manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+            self.old = self.manifest.get("files", {})
         except (OSError, ValueError, AttributeError):
-            self.old = {}
+            self.manifest, self.old = {}, {}
+        if not isinstance(self.manifest, dict) or not isinstance(self.old, dict):
+            self.manifest, self.old = {}, {}
         self.hashes: dict[str, str] = {}  # what this build produced: path -> sha256
+        self.produced: set[str] = set()  # files this build added (the first URL for a file wins)
+        self.manifest_extra: dict = {}  # the incremental build state, kept beside the hashes
+        self._folders: set[Path] = set()  # folders known to exist
+        self._writer = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="qalam-write")
+        self._pending: collections.deque[concurrent.futures.Future] = collections.deque()
         self.report = BuildReport()
 
+    def keep_unrendered(self) -> None:
+        """An incremental build: the last build's files stay unless this one replaces them."""
+        self.hashes = dict(self.old)
+
     def add(self, name: str, data: bytes) -> None:
-        if name in self.hashes:
+        if name in self.produced:
             return  # two URLs for one file (the first one wins, as it would on a static host)
+        self.produced.add(name)
         digest = hashlib.sha256(data).hexdigest()
         self.hashes[name] = digest
         target = self.out / name
         if self.old.get(name) == digest and target.is_file():
             self.report.unchanged += 1
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
         self.report.written.append(name)
+        # Writes go to threads (file system calls release the GIL): rendering goes on meanwhile.
+        self._pending.append(self._writer.submit(self._write, target, data))
+        if len(self._pending) > 512:  # bounded: a big site is never all in memory
+            self._pending.popleft().result()
+
+    def _write(self, target: Path, data: bytes) -> None:
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        target.write_bytes(data)
 
     def finish(self) -> BuildReport:
+        while self._pending:
+            self._pending.popleft().result()  # a write that failed raises here
+        self._writer.shutdown()
         for name in sorted(set(self.old) - set(self.hashes)):
             (self.out / name).unlink(missing_ok=True)
             _prune(self.out, (self.out / name).parent)
             self.report.removed.append(name)
-        manifest = json.dumps({"files": self.hashes}, ensure_ascii=False, indent=0, sort_keys=True)
-        (self.out / MANIFEST).write_text(manifest + "\n", encoding="utf-8")
+        self.write_manifest()
         self.report.files = len(self.hashes)
         self.report.written.sort()
         return self.report
+
+
+    def write_manifest(self) -> None:
+        """The manifest, written atomically (a build stopped half-way leaves the old one whole)."""
+        from qalam.content.files import atomic_write_text
+
+        manifest = json.dumps({"files": self.hashes, **self.manifest_extra}, ensure_ascii=False,
+                              separators=(",", ":"), sort_keys=True)
+        atomic_write_text(self.out / MANIFEST, manifest + "\n")
 
 
 def _prune(out: Path, folder: Path) -> None:
@@ -404,9 +709,13 @@ def check_links(files: Collection[str], links: dict[str, set[str]],
                 redirects: dict[str, tuple[str, int]]) -> list[tuple[str, str]]:
     """(file, link) for every internal link that is neither an output file nor a redirect."""
     broken = []
+    landed: dict[str, bool] = {}  # most links (menus, tags) are on many pages
     for name, targets in sorted(links.items()):
         for path in sorted(targets):
-            if not lands(files, redirects, path):
+            ok = landed.get(path)
+            if ok is None:
+                ok = landed[path] = lands(files, redirects, path)
+            if not ok:
                 broken.append((name, path))
     return broken
 

@@ -54,6 +54,9 @@ def environment() -> jinja2.Environment:
                 trim_blocks=True,
                 lstrip_blocks=True,
                 auto_reload=True,
+                # Compiled templates kept in the state folder: a new process (a server's cold
+                # start, `qalam build`) loads them instead of compiling every template again.
+                bytecode_cache=_bytecode_cache(site),
             )
             env.filters["date"] = lambda value, lang, style="long", tz=None: (
                 format_date(value, lang, style, tz=tz or current_site().tz) if value else ""
@@ -66,6 +69,15 @@ def environment() -> jinja2.Environment:
             env.filters["safe_html"] = Markup
             _env[key] = env
     return env
+
+
+def _bytecode_cache(site) -> jinja2.BytecodeCache | None:
+    folder = site.state_dir / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a read-only state folder: compile in memory
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 def page_template(name: str) -> jinja2.Template:

@@ -25,6 +25,11 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         return HttpResponseNotAllowed(["GET", "HEAD"])
     site = current_site()
     res = site.resolve(request.path, accept_language=request.headers.get("Accept-Language"))
+    return respond(request, site, res)
+
+
+def respond(request: HttpRequest, site, res) -> HttpResponse:
+    """The answer for a resolved path (the static export calls this directly)."""
     if res.kind == "redirect":
         response = HttpResponse(status=res.status)
         response["Location"] = site.latin_url(res.location, res.lang) if res.script == "latn" else res.location
@@ -89,6 +94,17 @@ def generated_page(request: HttpRequest, site, res) -> HttpResponse | None:
         response.content = html.encode("utf-8")
         response["Content-Language"] = f"{res.lang}-Latn"
     return response
+
+
+def may_generate(site, path: str, res) -> bool:
+    """Whether :func:`generated_page` may answer ``path`` (cheap: nothing is rendered)."""
+    if res.script == "latn":
+        path = site.languages.prefix(res.lang) + path[len(f"/{res.lang}-latn"):]
+    if _is_popular_path(site, path) or _is_search_path(site, path):
+        return True
+    from . import author
+
+    return author.match(site, path) is not None
 
 
 def _is_search_path(site, path: str) -> bool:
