@@ -9,7 +9,10 @@ the cold start of `qalam serve` on that corpus with an existing index (time to f
 Every server is stopped by PID at the end; traffic stays on loopback.
 
 Setup: apt-get install -y nginx wrk
-Usage: benchmarks/bench_serve.py [--rounds 3] [--duration 10] [--quick] [--no-write]
+Usage: benchmarks/bench_serve.py [--rounds 3] [--duration 10] [--workers 2] [--quick] [--no-write]
+
+`--workers` is the number of `qalam serve` processes (default 2, the number of nginx workers
+it is compared with).
 """
 
 from __future__ import annotations
@@ -107,6 +110,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--n", type=int, default=10000, help="corpus for first-render and cold-start figures")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="qalam serve --workers (default 2: as many processes as nginx runs)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
@@ -124,7 +129,7 @@ def main() -> None:
         qport, nport = free_port(), free_port()
         env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache")}
         procs.append(subprocess.Popen([sys.executable, "-m", "qalam.cli.main", "serve", str(site), "--port", str(qport),
-                                       "--no-watch"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                                       "--workers", str(args.workers), "--no-watch"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         qurl = f"http://127.0.0.1:{qport}{ARTICLE}"
         wait_http(qurl)
         body = urllib.request.urlopen(qurl).read()
@@ -167,7 +172,7 @@ def main() -> None:
         env = {**os.environ, "XDG_CACHE_HOME": str(tmp / "cache")}
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "qalam.cli.main", "serve", str(tmp / "user"), "--port", str(port),
-                                 "--no-watch"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 "--workers", str(args.workers), "--no-watch"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_http(f"http://127.0.0.1:{port}/news/00001")
             cold = time.perf_counter() - t0
@@ -184,7 +189,7 @@ def main() -> None:
     errs = {k: sum(r["errors"] for r in v) for k, v in runs.items()}
     lines = [
         f"wrk -t2 -c64 -d{args.duration}s on 127.0.0.1, {args.rounds} rounds interleaved; the demo article "
-        f"({len(body)} bytes) from `qalam serve` (page cache) and the same bytes from nginx (2 workers, sendfile). "
+        f"({len(body)} bytes) from `qalam serve --workers {args.workers}` (page cache) and the same bytes from nginx (2 workers, sendfile). "
         f"Client and servers share the machine's {os.cpu_count()} cores.",
         "",
         "| server | req/s, median | p50 latency | errors (socket + non-2xx) | ratio to nginx (per round, median) |",
@@ -201,7 +206,8 @@ def main() -> None:
         f"zero errors under load — **{'met' if errs['qalam'] == 0 else 'not met'}**; first render p50 ≤ 10 ms — "
         f"**{'met' if p50 <= 10 else 'not met'}**; cold start ≤ 2 s (target is on 50k) — measured on {args.n}.",
         "",
-        f"Command: `.venv/bin/python benchmarks/bench_serve.py --rounds {args.rounds} --duration {args.duration} --n {args.n}`",
+        f"Command: `.venv/bin/python benchmarks/bench_serve.py --rounds {args.rounds} --duration {args.duration} "
+        f"--n {args.n} --workers {args.workers}`",
     ]
     table = "\n".join(lines)
     print(table)

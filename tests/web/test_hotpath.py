@@ -414,19 +414,56 @@ def test_serve_puts_the_beacon_and_the_page_cache_before_django(tmp_path, monkey
     from click.testing import CliRunner
 
     from qalam.cli import main
-    from qalam.web import counter, distribution, outlets
+    from qalam.web import serving
+    from qalam.web.counter import BeaconASGI
     from qalam.web.hotpath import PageCacheASGI
 
     started = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
-    for module in (counter, outlets, distribution):
-        monkeypatch.setattr(module, "start", lambda site: None)
-    monkeypatch.setattr(distribution, "stop", lambda site: None)
-    monkeypatch.setattr(main, "_warm_search", lambda site: None)
     root = write_site(tmp_path / "site", FILES)
     result = CliRunner().invoke(main.cli, ["serve", str(root), "--no-watch", "--port", "8123"])
     assert result.exit_code == 0, result.output
     app = started["app"]
-    assert isinstance(app, counter.BeaconASGI) and isinstance(app.app, PageCacheASGI)
-    assert app.app.site.user_dir == root and started["port"] == 8123
-    app.app.site.close()
+    assert isinstance(app, serving.ServingApp) and not app.services.watch and started["lifespan"] == "on"
+    assert isinstance(app.app, BeaconASGI) and isinstance(app.app.app, PageCacheASGI)
+    cache = app.app.app
+    assert cache.site.user_dir == root and started["port"] == 8123 and "workers" not in started
+    assert cache.disk is not None and cache.disk.root == cache.site.state_dir / "pagecache"
+    cache.site.close()
+
+
+def test_serve_with_workers_hands_uvicorn_the_factory(tmp_path, monkeypatch):
+    import os
+
+    import uvicorn
+    from click.testing import CliRunner
+
+    from qalam.cli import main
+    from qalam.web import serving
+
+    started = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
+    monkeypatch.delenv(serving.ENV_SITE, raising=False)
+    monkeypatch.delenv(serving.ENV_WATCH, raising=False)
+    root = write_site(tmp_path / "site", FILES)
+    result = CliRunner().invoke(main.cli, ["serve", str(root), "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    assert started["app"] == "qalam.web.serving:app_factory" and started["factory"] is True
+    assert started["workers"] == 3 and started["lifespan"] == "on"
+    assert os.environ[serving.ENV_SITE] == str(root) and os.environ[serving.ENV_WATCH] == "1"
+    # What each worker builds from it.
+    made = serving.app_factory()
+    assert isinstance(made, serving.ServingApp) and made.site.user_dir == root and made.services.watch
+    made.site.close()
+
+    started.clear()
+    result = CliRunner().invoke(main.cli, ["serve", str(root), "--workers", "auto", "--no-watch"])
+    cpus = len(os.sched_getaffinity(0))
+    assert result.exit_code == 0 and started.get("workers", 1) == cpus, result.output
+    assert os.environ[serving.ENV_WATCH] == ("0" if cpus > 1 else "1")
+    if cpus == 1:
+        started["app"].site.close()
+    result = CliRunner().invoke(main.cli, ["serve", str(root), "--workers", "0"])
+    assert result.exit_code == 2 and "at least 1 worker" in result.output
+    result = CliRunner().invoke(main.cli, ["serve", str(root), "--workers", "many"])
+    assert result.exit_code == 2 and "'auto'" in result.output

@@ -10,9 +10,13 @@ How a view is counted (details for users in docs/counter.md):
   a lock. No I/O on the request path.
 * One writer thread per site flushes the buffer every ``qalam.counter.flush_seconds`` in a
   single transaction: a total per page and an hourly bucket (for the 24 h / 7 day lists;
-  buckets older than 8 days are pruned). :meth:`ViewCounter.close` (atexit, SIGTERM/SIGINT in
-  ``qalam serve``) flushes what is left, so a clean shutdown loses nothing; a crash loses at
-  most one flush interval.
+  buckets older than 8 days are pruned). A flush *adds* its counts (``n = n + excluded.n``)
+  in a WAL database with a busy timeout, so the worker processes of ``qalam serve --workers N``
+  each flush their own buffer into the same file without losing or double-counting a view;
+  each process shows its own unwritten views plus what all of them stored.
+  :meth:`ViewCounter.close` (atexit, SIGTERM/SIGINT in ``qalam serve``; the lifespan shutdown
+  of each worker, web/serving.py) flushes what is left, so a clean shutdown loses nothing; a
+  crash loses at most one flush interval.
 
 A page is known by its key ``<lang>:<folder path>`` (``kk:02.news/01.2022-07-20-experts-visit``),
 so the Latin edition and every alias of a page count towards the same page.
@@ -240,7 +244,11 @@ class ViewCounter:
         """``[(key, views)]`` of ``lang`` in the last ``hours`` (whole hours, this one included),
         most first; as of the last flush (at most ``flush_seconds`` old), cached until the next."""
         hour = int(self.clock() // 3600)
-        cache_key = (lang, hours, limit, hour, self._generation)
+        with self._read_lock:
+            # Changes with every commit of another connection: this process's writer, or the
+            # writers of the other workers of `qalam serve --workers N` (they share the file).
+            data_version = self._reader.execute("PRAGMA data_version").fetchone()[0]
+        cache_key = (lang, hours, limit, hour, self._generation, data_version)
         cached = self._cache.get(cache_key)
         if cached is not None:
             return cached

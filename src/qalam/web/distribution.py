@@ -600,19 +600,44 @@ class DistributionService:
     def _run(self) -> None:
         seen_version: int | None = None
         last_check = float("-inf")
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                if self.enabled():
-                    mono = time.monotonic()
-                    version = self.site.version
-                    if version != seen_version or mono - last_check >= self.check_seconds:
-                        seen_version, last_check = version, mono
-                        self.scan()
-                    self.deliver_due()
-            except Exception:  # noqa: BLE001 — the worker must survive anything
-                log.exception("distribution worker")
-            self._wake.wait(self._sleep_seconds())
+        # One sender per site, however many processes start this worker (`qalam serve --workers N`
+        # starts it in the leader only): an article must never be announced twice.
+        lock = self._sender_lock()
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                try:
+                    held = lock.acquire()
+                except OSError:
+                    log.exception("cannot take the distribution lock %s", lock.path)
+                    held = False
+                if not held:  # another process sends; take over when it stops
+                    self._wake.wait(max(self.poll_seconds, 1.0))
+                    continue
+                seen_version, last_check = self._work_once(seen_version, last_check)
+                self._wake.wait(self._sleep_seconds())
+        finally:
+            lock.release()
+
+    def _sender_lock(self):
+        """``flock`` on ``.qalam/distribution.lock``, held while this worker runs."""
+        from .serving import LeaderLock
+
+        return LeaderLock(self.site.state_dir / "distribution.lock")
+
+    def _work_once(self, seen_version: int | None, last_check: float) -> tuple[int | None, float]:
+        """Queue what is new (on a content change or every ``check_seconds``), send what is due."""
+        try:
+            if self.enabled():
+                mono = time.monotonic()
+                version = self.site.version
+                if version != seen_version or mono - last_check >= self.check_seconds:
+                    seen_version, last_check = version, mono
+                    self.scan()
+                self.deliver_due()
+        except Exception:  # noqa: BLE001 — the worker must survive anything
+            log.exception("distribution worker")
+        return seen_version, last_check
 
     def _sleep_seconds(self) -> float:
         wait = self.poll_seconds

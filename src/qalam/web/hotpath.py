@@ -36,10 +36,18 @@ is left of the entry's life, so no browser or CDN keeps a copy past a scheduled 
 ``If-None-Match`` (or an exact ``If-Modified-Since``) matching the entry gets a 304 from the
 cache. Every answer of a cacheable request carries ``X-Cache: HIT`` or ``MISS``.
 
-The memory is an LRU bounded by total bytes (``max_bytes``, 64 MB by default). There is no disk
-layer yet. Concurrent misses of one key are coalesced: the first goes to Django, the others
-wait for its response and are answered from it (so an entry expiring under load costs one
-render, not one per waiting reader); if it cannot be stored they go to Django themselves.
+The memory is an LRU bounded by total bytes (``max_bytes``, 64 MB by default). Under it, when
+``disk_dir`` is given (``qalam serve``: ``.qalam/pagecache/``), a :class:`DiskCache` shared by
+every worker process and kept across restarts: a memory miss looks there before Django, and
+every stored response is also written there (one file per key, written atomically). A disk
+entry is only served under the same *content fingerprint* (:func:`site_fingerprint`: the files,
+config and theme the page was rendered from, identical in every process, unlike
+``site.version``) and before its valid-until time; the folder is bounded by ``disk_max_bytes``
+(256 MB by default, oldest files pruned first).
+
+Concurrent misses of one key are coalesced: the first goes to Django, the others wait for its
+response and are answered from it (so an entry expiring under load costs one render, not one
+per waiting reader); if it cannot be stored they go to Django themselves.
 
 This module imports no Django. All cache state is touched from the event loop only.
 """
@@ -47,9 +55,18 @@ This module imports no Django. All cache state is touched from the event loop on
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import logging
+import os
 import re
+import tempfile
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger("qalam.pagecache")
 
 #: Response header set by the page view: the Unix time the response stops being valid, or
 #: ``never`` (until the content changes). Read and removed here.
@@ -63,6 +80,8 @@ CACHEABLE_TYPES = frozenset({
 })
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_TTL = 60.0
+#: Bound of the on-disk layer (all entry files together).
+DEFAULT_DISK_BYTES = 256 * 1024 * 1024
 
 _MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)")
 _DROPPED = {b"content-length", b"x-cache", _VALID_UNTIL}
@@ -87,7 +106,10 @@ class Entry:
 class PageCacheASGI:
     """ASGI middleware answering anonymous GET/HEAD of pages from memory (see the module doc)."""
 
-    def __init__(self, app, site, *, max_bytes: int = DEFAULT_MAX_BYTES, ttl: float = DEFAULT_TTL):
+    def __init__(
+        self, app, site, *, max_bytes: int = DEFAULT_MAX_BYTES, ttl: float = DEFAULT_TTL,
+        disk_dir: str | os.PathLike | None = None, disk_max_bytes: int = DEFAULT_DISK_BYTES,
+    ):
         self.app = app
         self.site = site
         self.max_bytes = max_bytes
@@ -98,6 +120,9 @@ class PageCacheASGI:
         self._pending: dict[tuple, asyncio.Future] = {}  # renders in flight, by key
         self.size = 0
         self.hits = self.misses = 0
+        self.disk = DiskCache(disk_dir, disk_max_bytes) if disk_dir is not None else None
+        self.disk_hits = 0
+        self._fingerprint: tuple[int, str] | None = None  # (site.version, its fingerprint)
 
     # --- the cache ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -121,7 +146,7 @@ class PageCacheASGI:
         self._entries.move_to_end(key)
         return entry
 
-    def _put(self, key: tuple, entry: Entry) -> Entry | None:
+    def _put(self, key: tuple, entry: Entry, *, disk: bool = True) -> Entry | None:
         if entry.version != self.site.version or entry.size > self.max_entry:
             return None  # rendered under content that changed meanwhile, or too big
         if entry.version != self._version:
@@ -133,12 +158,53 @@ class PageCacheASGI:
         self.size += entry.size
         while self.size > self.max_bytes and self._entries:
             self._remove(next(iter(self._entries)))
+        if disk and self.disk is not None:
+            self._save(key, entry)
         return entry
 
     def _remove(self, key: tuple) -> None:
         entry = self._entries.pop(key, None)
         if entry is not None:
             self.size -= entry.size
+
+    # --- the disk layer ----------------------------------------------------------------------
+    def fingerprint(self, version: int) -> str | None:
+        """The content fingerprint of ``site.version`` == ``version``, or None when it cannot be
+        taken now (the site is being refreshed, or has moved on): the disk is then skipped."""
+        cached = self._fingerprint
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        lock = getattr(self.site, "_lock", None)
+        # Never wait for a refresh in progress (it may parse files for seconds): skip the disk.
+        if lock is not None and not lock.acquire(blocking=False):
+            return None
+        try:
+            if self.site.version != version:
+                return None
+            fp = site_fingerprint(self.site)
+        finally:
+            if lock is not None:
+                lock.release()
+        if self.disk is not None and (cached is None or cached[1] != fp):
+            self.disk.prune(keep=fp)  # entries of other content (older, or before a restart) go
+        self._fingerprint = (version, fp)
+        return fp
+
+    def _load(self, key: tuple, version: int, now: float) -> Entry | None:
+        fp = self.fingerprint(version)
+        if fp is None:
+            return None
+        entry = self.disk.load(key, fp, now)
+        if entry is None:
+            return None
+        entry.version = version
+        self.disk_hits += 1
+        return self._put(key, entry, disk=False)
+
+    def _save(self, key: tuple, entry: Entry) -> None:
+        fp = self.fingerprint(entry.version)
+        if fp is not None:
+            self.disk.store(key, fp, entry)
 
     # --- ASGI --------------------------------------------------------------------------------
     async def __call__(self, scope, receive, send):
@@ -164,6 +230,8 @@ class PageCacheASGI:
         now = site.now().timestamp()
         key = (scope.get("scheme", "http"), host.lower(), scope.get("path", ""))
         entry = self._get(key, site.version, now)
+        if entry is None and self.disk is not None and key not in self._pending:
+            entry = self._load(key, site.version, now)  # another worker, or before a restart
         waited = False
         if entry is None and (pending := self._pending.get(key)) is not None:
             waited = True
@@ -332,3 +400,183 @@ def _without_valid_until(send):
         await send(message)
 
     return wrapped
+
+
+# --- the disk layer ------------------------------------------------------------------------------------
+_MAGIC = b"QALAM-PAGE 1\n"
+_THEMES = Path(__file__).resolve().parent / "themes"
+
+
+def site_fingerprint(site) -> str:
+    """What a rendered page depends on besides the clock, as a short hex string that every
+    process computes the same for the same files: the page files (path, mtime, size), the folder
+    structure and media, the config files, the UI strings and the themes, and Qalam's version.
+    (``site.version`` is a per-process counter: worker A's version 3 is not worker B's.)"""
+    from qalam import __version__
+
+    h = hashlib.blake2b(digest_size=12)
+    h.update(__version__.encode())
+    index = getattr(site, "index", None)
+    entries = dict(getattr(index, "entries", None) or {})
+    for rel in sorted(entries):
+        e = entries[rel]
+        h.update(f"\0{rel}\0{e.mtime_ns}\0{e.size}".encode("utf-8", "surrogateescape"))
+    h.update(repr(getattr(site, "_structure", None)).encode("utf-8", "surrogateescape"))
+    h.update(repr(getattr(site, "_config_stamp", None)).encode("utf-8", "surrogateescape"))
+    user_dir = getattr(site, "user_dir", None)
+    folders = [_THEMES] + ([Path(user_dir) / "themes", Path(user_dir) / "languages"] if user_dir else [])
+    for folder in folders:
+        for dirpath, dirs, files in os.walk(folder):
+            dirs.sort()
+            for name in sorted(files):
+                try:
+                    st = os.stat(os.path.join(dirpath, name))
+                except OSError:
+                    continue
+                h.update(f"\0{dirpath}/{name}\0{st.st_mtime_ns}\0{st.st_size}".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+class DiskCache:
+    """Cached responses as files in one folder, shared by worker processes and restarts.
+
+    A file is ``<fingerprint>-<hash of the key>``: the magic line, one JSON line (the key, status,
+    headers, valid-until time, cache headers) and the body. It is written to a temporary file and
+    renamed over the old one (``os.replace``), so a reader sees a whole entry or none. A lookup only
+    opens the file of the current fingerprint, so entries of older content are never read; they are
+    deleted when the fingerprint changes. The folder is kept under ``max_bytes``: when a write
+    takes it over, files of other fingerprints go first, then the oldest (by modification time)
+    until it is under three quarters of the bound.
+    """
+
+    def __init__(self, root: str | os.PathLike, max_bytes: int = DEFAULT_DISK_BYTES):
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self._size: int | None = None  # estimate of the folder's size (None: not scanned yet)
+        self._made = False
+        self._warned = 0.0
+
+    def path(self, key: tuple, fp: str) -> Path:
+        digest = hashlib.blake2b(repr(key).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+        return self.root / f"{fp}-{digest}"
+
+    def load(self, key: tuple, fp: str, now: float) -> Entry | None:
+        """The entry stored for ``key`` under fingerprint ``fp``, if still valid at ``now``."""
+        try:
+            with open(self.path(key, fp), "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        try:
+            if not data.startswith(_MAGIC):
+                return None
+            end = data.index(b"\n", len(_MAGIC))
+            meta = json.loads(data[len(_MAGIC):end])
+            if meta["fp"] != fp or meta["key"] != repr(key) or now >= meta["expires"]:
+                return None
+            body = data[end + 1:]
+            if len(body) != meta["length"]:
+                return None  # cut short (a full disk): never serve half a page
+            headers = [(_enc(n), _enc(v)) for n, v in meta["headers"]]
+            return Entry(
+                meta["status"], headers, body, 0, float(meta["expires"]), meta["max_age"],
+                _enc(meta["cache_control"]), _opt(meta["etag"]), _opt(meta["last_modified"]),
+                len(body) + sum(len(a) + len(b) for a, b in headers) + 256,
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def store(self, key: tuple, fp: str, entry: Entry) -> None:
+        """Write ``entry`` atomically (errors are logged, at most once a minute, and ignored)."""
+        meta = {
+            "fp": fp, "key": repr(key), "status": entry.status,
+            "headers": [[_dec(n), _dec(v)] for n, v in entry.headers], "expires": entry.expires,
+            "max_age": entry.max_age, "cache_control": _dec(entry.cache_control),
+            "etag": _dec(entry.etag) if entry.etag is not None else None,
+            "last_modified": _dec(entry.last_modified) if entry.last_modified is not None else None,
+            "length": len(entry.body),
+        }
+        data = _MAGIC + json.dumps(meta, separators=(",", ":")).encode() + b"\n" + entry.body
+        tmp = None
+        try:
+            if self._size is None:
+                self._size = self._scan()[1]
+            if not self._made:
+                self.root.mkdir(parents=True, exist_ok=True)
+                self._made = True
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, self.path(key, fp))
+            tmp = None
+        except OSError as err:
+            if time.monotonic() - self._warned > 60:
+                self._warned = time.monotonic()
+                log.warning("cannot write the page cache in %s: %s", self.root, err)
+            return
+        finally:
+            if tmp is not None:
+                _unlink(tmp)
+        self._size += len(data)
+        if self._size > self.max_bytes:
+            self.prune(keep=fp)
+
+    def _scan(self) -> tuple[list[tuple[float, int, str]], int]:
+        files, total = [], 0
+        try:
+            with os.scandir(self.root) as it:
+                for e in it:
+                    try:
+                        st = e.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    files.append((st.st_mtime, st.st_size, e.path))
+                    total += st.st_size
+        except OSError:
+            pass
+        return files, total
+
+    def prune(self, keep: str | None = None) -> None:
+        """Delete files of fingerprints other than ``keep`` and stale temporary files; then, while
+        over ``max_bytes``, the oldest files until under three quarters of it."""
+        files, _ = self._scan()
+        now = time.time()
+        kept, total = [], 0
+        for mtime, size, path in files:
+            name = os.path.basename(path)
+            if name.startswith(".tmp-"):
+                if now - mtime > 60:  # left by a process killed while writing
+                    _unlink(path)
+                    continue
+            elif keep is not None and not name.startswith(keep + "-"):
+                _unlink(path)
+                continue
+            kept.append((mtime, size, path))
+            total += size
+        if total > self.max_bytes:
+            kept.sort()
+            for _mtime, size, path in kept:
+                if total <= self.max_bytes * 3 // 4:
+                    break
+                _unlink(path)
+                total -= size
+        self._size = total
+
+
+def _enc(s: str) -> bytes:
+    return s.encode("latin-1")
+
+
+def _dec(b: bytes) -> str:
+    return b.decode("latin-1")
+
+
+def _opt(s: str | None) -> bytes | None:
+    return None if s is None else s.encode("latin-1")
+
+
+def _unlink(path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

@@ -381,6 +381,7 @@ class OutletsService:
         self._clock = clock or time.time  # wall-clock seconds (scheduling survives restarts)
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
+        self._data_version: int | None = None
         self._items: dict[str, list[_Stored]] = {}
         self._states: dict[str, FeedState] = {}
         self._feeds_key: object = None
@@ -427,19 +428,31 @@ class OutletsService:
                     db = sqlite3.connect(self.db_path, check_same_thread=False, timeout=10, isolation_level=None)
                     db.execute("PRAGMA journal_mode=WAL")
                     db.executescript(_SCHEMA)
-                    items: dict[str, list[_Stored]] = {}
-                    for feed_url, link, title, published in db.execute(
-                        "SELECT feed_url, link, title, published FROM items ORDER BY published DESC"
-                    ):
-                        items.setdefault(feed_url, []).append(_Stored(title, link, datetime.fromisoformat(published)))
-                    states = {}
-                    for row in db.execute(
-                        "SELECT url, etag, modified, last_ok, last_error, failures, next_attempt FROM feeds"
-                    ):
-                        states[row[0]] = FeedState(*row)
-                    self._items, self._states = items, states
+                    self._load(db)
                     self._db = db
         return self._db
+
+    def _load(self, db: sqlite3.Connection) -> None:
+        """Read the last good items and the fetch states (call with the lock held)."""
+        self._data_version = db.execute("PRAGMA data_version").fetchone()[0]
+        items: dict[str, list[_Stored]] = {}
+        for feed_url, link, title, published in db.execute(
+            "SELECT feed_url, link, title, published FROM items ORDER BY published DESC"
+        ):
+            items.setdefault(feed_url, []).append(_Stored(title, link, datetime.fromisoformat(published)))
+        states = {}
+        for row in db.execute("SELECT url, etag, modified, last_ok, last_error, failures, next_attempt FROM feeds"):
+            states[row[0]] = FeedState(*row)
+        self._items, self._states = items, states
+
+    def _reload_if_changed(self) -> None:
+        """Read the items again when another process wrote them: with ``qalam serve --workers N``
+        only the leader fetches (web/serving.py), the other workers show what it stored.
+        (``data_version`` changes on commits of other connections only, cheap to ask.)"""
+        db = self._conn()
+        with self._lock:
+            if db.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
+                self._load(db)
 
     def state(self, url: str) -> FeedState:
         """The fetch state of one feed (last success, last error, failures, next attempt)."""
@@ -491,7 +504,7 @@ class OutletsService:
         limit = self.max_items if limit is None else max(0, int(limit))
         if limit == 0:
             return []
-        self._conn()
+        self._reload_if_changed()
         out: list[OutletItem] = []
         with self._lock:
             for feed in feeds:

@@ -1,0 +1,275 @@
+"""What `qalam serve` runs in each worker process: the app, its background services, the leader.
+
+``qalam serve SITE --workers N`` (docs/serving.md) runs uvicorn; with N > 1 uvicorn's supervisor
+starts N worker processes that share the listening socket, and each builds its app with
+:func:`app_factory` (the site folder comes in the ``QALAM_SERVE_SITE`` environment variable).
+``--server granian`` runs the same factory in granian's workers (:func:`run_granian`).
+Every worker, the single-process server included, serves a :class:`ServingApp`:
+
+* the ASGI chain ``BeaconASGI(PageCacheASGI(django))`` (:func:`build_app`), the page cache with
+  its disk layer in ``.qalam/pagecache/`` shared by all workers;
+* on ASGI lifespan startup, :class:`Services` starts this process's background threads: the view
+  counter's writer (each process adds its own counts to SQLite, see web/counter.py), the folder
+  watcher (each process refreshes its own ``Site``), and a thread that tries to become the
+  *leader*: the one process holding :class:`LeaderLock` (``flock`` on ``.qalam/leader.lock``)
+  runs what must happen once per site — IndexNow/Telegram deliveries (an article announced
+  twice is a real fault), fetching other outlets' feeds, keeping the search index up to date.
+  The lock is released by the kernel when its holder dies, and another worker takes it over
+  within ``LEADER_RETRY`` seconds;
+* on lifespan shutdown (SIGTERM/SIGINT; uvicorn's supervisor sends SIGTERM to each worker)
+  they stop: buffered views are written, a delivery in progress is finished and recorded.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+log = logging.getLogger("qalam.serve")
+
+#: Environment variables :func:`app_factory` reads (set by ``qalam serve`` for its workers).
+ENV_SITE = "QALAM_SERVE_SITE"
+ENV_WATCH = "QALAM_SERVE_WATCH"
+#: How often a worker that is not the leader tries to take the lock (seconds).
+LEADER_RETRY = 2.0
+
+
+class LeaderLock:
+    """An exclusive, non-blocking ``flock`` on a file: at most one process of a site holds it.
+
+    The kernel releases it when the holding process exits, however it exits."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> bool:
+        """Take the lock if no other holder has it; True when this object holds it."""
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())  # who leads, for people looking
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+
+def leader_lock(site) -> LeaderLock:
+    return LeaderLock(site.state_dir / "leader.lock")
+
+
+class Services:
+    """The background threads of one serving process (see the module doc)."""
+
+    def __init__(self, site, *, watch: bool = True, warm_delay: float = 5.0, leader_retry: float = LEADER_RETRY):
+        self.site = site
+        self.watch = watch
+        self.warm_delay = warm_delay
+        self.leader_retry = leader_retry
+        self.lock = leader_lock(site)
+        self._stop = threading.Event()
+        self._leading_lock = threading.Lock()  # becoming the leader vs stopping
+        self._threads: list[threading.Thread] = []
+        self._leading = False
+        self._started = False
+
+    @property
+    def leader(self) -> bool:
+        return self._leading
+
+    def start(self) -> None:
+        from . import counter
+
+        if self._started:
+            return
+        self._started = True
+        self._stop.clear()
+        counter.start(self.site)  # writer thread (SIGTERM handler only in the main thread)
+        if self.watch:
+            self._thread(self._watch, "qalam-watch")
+        self._thread(self._lead, "qalam-leader")
+
+    def _thread(self, target, name: str) -> None:
+        thread = threading.Thread(target=target, daemon=True, name=name)
+        thread.start()
+        self._threads.append(thread)
+
+    def _lead(self) -> None:
+        """Become the leader as soon as no other process is; then start the once-per-site work."""
+        from . import distribution, outlets
+
+        while not self._stop.is_set():
+            try:
+                if self.lock.acquire():
+                    break
+            except OSError:
+                log.exception("cannot take the leader lock %s", self.lock.path)
+            self._stop.wait(self.leader_retry)
+        with self._leading_lock:
+            if self._stop.is_set():
+                return
+            self._leading = True
+            log.info("process %d leads: deliveries, other outlets' feeds, the search index", os.getpid())
+            outlets.start(self.site)  # other outlets' feeds (idle with none configured)
+            distribution.start(self.site)  # IndexNow / Telegram on publish (idle while disabled)
+        warm_search(self.site, self.warm_delay, self._stop)
+
+    def _watch(self) -> None:
+        watch(self.site, stop=self._stop, sync_search=lambda: self._leading)
+
+    def stop(self) -> None:
+        """Stop every thread; write buffered views; finish and record a delivery in progress."""
+        from . import counter, distribution, outlets
+
+        if not self._started:
+            return
+        self._started = False
+        self._stop.set()
+        try:
+            with self._leading_lock:
+                if self._leading:
+                    distribution.stop(self.site)  # finishes and records a delivery in progress
+                    outlets.stop(self.site)
+        finally:
+            try:
+                counter.stop(self.site)
+            finally:
+                self._leading = False
+                self.lock.release()
+                for thread in self._threads:
+                    if thread is not threading.current_thread():
+                        thread.join(timeout=2)
+                self._threads = []
+
+
+class ServingApp:
+    """The ASGI app of a serving process: requests to :func:`build_app`'s chain, the lifespan
+    protocol to :class:`Services` (started on startup, stopped on shutdown)."""
+
+    def __init__(self, site, *, watch: bool = True):
+        self.site = site
+        self.app = build_app(site)
+        self.services = Services(site, watch=watch)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "lifespan":
+            return await self.app(scope, receive, send)
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "lifespan.startup":
+                try:
+                    self.services.start()
+                except Exception as err:  # noqa: BLE001 — reported to the server, which stops
+                    log.exception("could not start the background services")
+                    await send({"type": "lifespan.startup.failed", "message": str(err)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif kind == "lifespan.shutdown":
+                try:
+                    self.services.stop()
+                finally:
+                    await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def build_app(site):
+    """The beacon, then the page cache (memory, then ``.qalam/pagecache/``), then Django."""
+    from .app import get_asgi_application
+    from .counter import BeaconASGI
+    from .hotpath import PageCacheASGI
+
+    return BeaconASGI(PageCacheASGI(get_asgi_application(site), site, disk_dir=site.state_dir / "pagecache"))
+
+
+def app_factory() -> ServingApp:
+    """uvicorn's factory in each worker process (``qalam.web.serving:app_factory``)."""
+    from qalam.content.site import Site
+
+    path = os.environ.get(ENV_SITE)
+    if not path:
+        raise RuntimeError(f"{ENV_SITE} is not set: start workers with `qalam serve SITE --workers N`")
+    site = Site(path)
+    return ServingApp(site, watch=os.environ.get(ENV_WATCH, "1") != "0")
+
+
+def run_granian(host: str, port: int, workers: int) -> None:
+    """Serve with granian (``pip install 'qalam[granian]'``): its Rust HTTP layer answers cached
+    pages faster than uvicorn (docs/serving.md); same app, same lifespan, same leader."""
+    try:
+        from granian import Granian
+        from granian.constants import Interfaces, Loops
+        from granian.log import LogLevels
+    except ImportError as err:
+        raise RuntimeError("granian is not installed: pip install 'qalam[granian]'") from err
+    Granian(
+        "qalam.web.serving:app_factory", factory=True, address=host, port=port, interface=Interfaces.ASGI,
+        workers=workers, loop=Loops.auto,  # uvloop when installed
+        log_level=LogLevels.warning, respawn_failed_workers=True,
+    ).serve()
+
+
+def warm_search(site, delay: float = 5.0, stop: threading.Event | None = None) -> None:
+    """Bring the search index up to date in the background, so the first search is fast.
+
+    It starts a few seconds after the server: building the index of a large site is CPU work
+    that would otherwise compete (the GIL) with the first pages readers ask for.
+    """
+    from qalam.search.service import for_site
+
+    if stop is not None:
+        if stop.wait(delay):
+            return
+    else:
+        time.sleep(delay)
+    try:
+        for_site(site).sync()
+    except Exception:  # noqa: BLE001 — search catches up on the first query instead
+        logging.getLogger("qalam.search").exception("could not update the search index")
+
+
+def watch(site, *, stop: threading.Event | None = None, sync_search=lambda: True) -> None:
+    """Pick up changed files as they happen (pages and config): ``site.refresh()``, and the
+    search index too when ``sync_search()`` says so (the leader; other workers' searches bring
+    it up to date for themselves on their next query)."""
+    from watchfiles import watch as watch_files
+
+    log = logging.getLogger("qalam.watch")
+    paths = [str(site.pages_dir)]
+    if (site.user_dir / "config").is_dir():
+        paths.append(str(site.user_dir / "config"))
+    for _changes in watch_files(*paths, debounce=200, step=50, raise_interrupt=False, stop_event=stop):
+        try:
+            t0 = time.perf_counter()
+            report = site.refresh()
+            if report.changed:
+                if sync_search():
+                    from qalam.search.service import for_site
+
+                    for_site(site).sync()
+                log.warning("content changed: %d file(s) re-read in %.0f ms", report.parsed + report.removed,
+                            (time.perf_counter() - t0) * 1000)
+        except Exception:  # noqa: BLE001 — the watcher must survive a bad save
+            log.exception("could not refresh the site after a change")
