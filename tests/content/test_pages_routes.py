@@ -243,6 +243,39 @@ def test_incremental_refresh_picks_up_changes(make_site):
     assert site.refresh().parsed == 0
 
 
+def _touch_later(path, seconds: int = 1) -> None:
+    import os
+
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + seconds * 1_000_000_000))
+
+
+def test_a_text_edit_keeps_the_trees_and_follows_the_file_time(make_site):
+    site = make_site({
+        "pages/01.a/item.md": "---\ntitle: A\ndate: '2026-01-05 10:00'\n---\nOld text",
+        "pages/02.b/item.md": "---\ntitle: B\n---\nUndated",
+        "pages/03.c/item.md": "---\ntitle: C\n---\nC",
+    })
+    tree = site.tree()
+    a, b = tree.find("/a"), tree.find("/b")
+    assert "Old text" in site.content(a).html
+    version, b_date = site.version, b.date
+    (site.pages_dir / "01.a/item.md").write_text("---\ntitle: A\ndate: '2026-01-05 10:00'\n---\nNew text", encoding="utf-8")
+    (site.pages_dir / "02.b/item.md").write_text("---\ntitle: B\n---\nStill undated", encoding="utf-8")
+    _touch_later(site.pages_dir / "01.a/item.md")
+    _touch_later(site.pages_dir / "02.b/item.md", 5)
+    assert site.refresh().parsed == 2
+    assert site.tree() is tree and site.version == version + 1  # same trees, caches dropped
+    assert "New text" in site.content(a).html
+    assert a.modified == a.mtime and a.date.year == 2026  # the header's date stays
+    assert b.date > b_date and b.date == b.mtime  # an undated page is dated by its file
+    # A header edit builds the trees again.
+    (site.pages_dir / "03.c/item.md").write_text("---\ntitle: See\n---\nC", encoding="utf-8")
+    _touch_later(site.pages_dir / "03.c/item.md")
+    site.refresh()
+    assert site.tree() is not tree and site.tree().find("/c").title == "See"
+
+
 def test_index_persists_between_runs(tmp_path):
     from qalam.content.site import Site
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import time
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -47,77 +47,97 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
+class _Workers(click.ParamType):
+    """A number of worker processes, or ``auto`` (one per CPU)."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        import os
+
+        if isinstance(value, int):
+            n = value
+        elif str(value).strip().lower() == "auto":
+            n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        else:
+            try:
+                n = int(value)
+            except ValueError:
+                self.fail(f"{value!r} is not a number of processes or 'auto'", param, ctx)
+        if n < 1:
+            self.fail(f"{value!r}: at least 1 worker", param, ctx)
+        return n
+
+
 @cli.command()
 @click.argument("site", type=click.Path(exists=True, file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default="1", show_default=True, type=_Workers(),
+              help="Worker processes sharing the port; 'auto': one per CPU.")
+@click.option("--server", type=click.Choice(["uvicorn", "granian"]), default="uvicorn", show_default=True,
+              help="HTTP server (granian: pip install 'qalam[granian]').")
 @click.option("--no-watch", is_flag=True, help="Do not watch the folder for changes.")
-def serve(site: str, host: str, port: int, no_watch: bool) -> None:
+def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: bool) -> None:
     """Serve SITE (a Grav `user/` folder or a folder holding one) over HTTP."""
+    import os
+
     import uvicorn
 
-    from qalam.web import distribution, outlets
     from qalam.web import counter as view_counter
-    from qalam.web.app import get_asgi_application
-    from qalam.web.hotpath import PageCacheASGI
+    from qalam.web import serving
 
+    if server == "granian":
+        import importlib.util
+
+        if importlib.util.find_spec("granian") is None:
+            raise click.UsageError("--server granian: granian is not installed; pip install 'qalam[granian]'")
     started = time.perf_counter()
-    the_site = open_site(site)
-    # The view beacon, then anonymous page GETs from the page cache, before Django (docs/serving.md).
-    app = view_counter.BeaconASGI(PageCacheASGI(get_asgi_application(the_site), the_site))
-    view_counter.start(the_site)  # writer thread; flushed at exit, SIGTERM included
-    if not no_watch:
-        threading.Thread(target=_watch, args=(the_site,), daemon=True, name="qalam-watch").start()
-    threading.Thread(target=_warm_search, args=(the_site,), daemon=True, name="qalam-search").start()
-    outlets.start(the_site)  # other outlets' feeds, refreshed in the background (idle with none configured)
-    distribution.start(the_site)  # IndexNow / Telegram on publish (idle while disabled)
+    the_site = open_site(site)  # the index is brought up to date once, here, with a progress bar
     langs = ", ".join(the_site.language_codes) if the_site.languages.enabled else "single language"
     err_console.print(
         f"[bold green]Qalam[/] serving [bold]{the_site.user_dir}[/] ({langs}; "
         f"{len(the_site.index.entries)} files indexed in {time.perf_counter() - started:.2f} s) "
-        f"at [link]http://{host}:{port}[/link]  (Ctrl+C to stop)"
+        f"at [link]http://{host}:{port}[/link]"
+        + (f" with {workers} worker processes" if workers > 1 else "")
+        + (" (granian)" if server == "granian" else "") + "  (Ctrl+C to stop)"
     )
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")
-    finally:
-        distribution.stop(the_site)  # let a delivery in progress finish and be recorded
+    # uvloop and httptools when installed (uvicorn[standard]); the ASGI lifespan starts and
+    # stops each process's background services (web/serving.py).
+    options = dict(host=host, port=port, log_level="warning", lifespan="on", loop="auto", http="auto")
+    if workers == 1 and server == "uvicorn":
+        # The beacon, then the page cache (memory, then disk), then Django (docs/serving.md).
+        app = serving.ServingApp(the_site, watch=not no_watch)
+        view_counter.install_signal_handlers()  # SIGTERM exits through atexit too
+        try:
+            uvicorn.run(app, **options)
+        finally:
+            app.services.stop()  # idempotent: the lifespan shutdown normally did it
+        return
+    # Several processes: uvicorn's supervisor starts them (fresh interpreters, no fork of this
+    # one's threads and SQLite handles), restarts one that dies, and stops them all on SIGTERM.
+    # granian always runs its workers as child processes.
+    the_site.close()
+    os.environ[serving.ENV_SITE] = str(the_site.user_dir)
+    os.environ[serving.ENV_WATCH] = "0" if no_watch else "1"
+    if server == "granian":
+        serving.run_granian(host, port, workers)
+    else:
+        uvicorn.run("qalam.web.serving:app_factory", factory=True, workers=workers, **options)
 
 
 def _warm_search(site: Site, delay: float = 5.0) -> None:
-    """Bring the search index up to date in the background, so the first search is fast.
+    """Bring the search index up to date in the background (web/serving.py: the leader does)."""
+    from qalam.web.serving import warm_search
 
-    It starts a few seconds after the server: building the index of a large site is CPU work
-    that would otherwise compete (the GIL) with the first pages readers ask for.
-    """
-    from qalam.search.service import for_site
-
-    time.sleep(delay)
-    try:
-        for_site(site).sync()
-    except Exception:  # noqa: BLE001 — search catches up on the first query instead
-        logging.getLogger("qalam.search").exception("could not update the search index")
+    warm_search(site, delay)
 
 
 def _watch(site: Site) -> None:
-    """Pick up changed files as they happen (pages and config)."""
-    from watchfiles import watch
+    """Pick up changed files as they happen (pages and config); see web/serving.py."""
+    from qalam.web.serving import watch
 
-    log = logging.getLogger("qalam.watch")
-    paths = [str(site.pages_dir)]
-    if (site.user_dir / "config").is_dir():
-        paths.append(str(site.user_dir / "config"))
-    for _changes in watch(*paths, debounce=200, step=50, raise_interrupt=False):
-        try:
-            t0 = time.perf_counter()
-            report = site.refresh()
-            if report.changed:
-                from qalam.search.service import for_site
-
-                for_site(site).sync()
-                log.warning("content changed: %d file(s) re-read in %.0f ms", report.parsed + report.removed,
-                            (time.perf_counter() - t0) * 1000)
-        except Exception:  # noqa: BLE001 — the watcher must survive a bad save
-            log.exception("could not refresh the site after a change")
+    watch(site)
 
 
 @cli.command()
@@ -248,6 +268,10 @@ def routes(site: str, langs: tuple[str, ...], show_all: bool) -> None:
                     click.echo(f"{prefix}{route}\t-> {entry.page.url()}  (alias)")
 
 
+#: Broken links listed by `qalam build` without -v (a legacy archive may have thousands).
+BROKEN_SHOWN = 50
+
+
 @cli.command()
 @click.argument("site", type=click.Path(exists=True, file_okay=False))
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
@@ -256,7 +280,11 @@ def routes(site: str, langs: tuple[str, ...], show_all: bool) -> None:
               help="Public address (https://example.kz) for absolute links in feeds, sitemaps and share tags.")
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
               help="Render in N processes (forked after the site is loaded; Linux and macOS).")
-def build(site: str, out: str, base_url: str | None, jobs: int) -> None:
+@click.option("--full", is_flag=True,
+              help="Render every URL, even when only some pages' text changed since the last build.")
+@click.option("--watch", is_flag=True,
+              help="After the build, keep the site loaded and rebuild (incrementally) whenever a file changes.")
+def build(site: str, out: str, base_url: str | None, jobs: int, full: bool, watch: bool) -> None:
     """Export SITE as static files into OUT: every page, listing, feed, sitemap, media and redirect."""
     from qalam.web.export import build as export
 
@@ -268,8 +296,16 @@ def build(site: str, out: str, base_url: str | None, jobs: int) -> None:
         console=err_console, transient=True,
     ) as progress:
         task = progress.add_task("build", total=None)
-        report = export(the_site, out, base_url=base_url, jobs=jobs,
+        report = export(the_site, out, base_url=base_url, jobs=jobs, full=full,
                         progress=lambda done, total: progress.update(task, completed=done, total=total))
+    _build_summary(report, out)
+    if watch:
+        _watch_build(the_site, out, base_url)
+    elif report.errors:
+        sys.exit(1)
+
+
+def _build_summary(report, out: str) -> None:
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     for source, status in report.errors:
@@ -277,16 +313,47 @@ def build(site: str, out: str, base_url: str | None, jobs: int) -> None:
     by_link: dict[str, list[str]] = {}
     for page, link in report.broken:
         by_link.setdefault(link, []).append(page)
-    for link, pages in sorted(by_link.items()):
+    verbose = logging.getLogger().isEnabledFor(logging.INFO)
+    shown = sorted(by_link.items()) if verbose else sorted(by_link.items())[:BROKEN_SHOWN]
+    for link, pages in shown:
         more = f" and {len(pages) - 1} more" if len(pages) > 1 else ""
         click.echo(f"broken link: {link} (in {pages[0]}{more})", err=True)
+    if len(shown) < len(by_link):
+        click.echo(f"... and {len(by_link) - len(shown)} more broken links (`qalam -v build` lists them all)", err=True)
+    if verbose:
+        click.echo("time per phase: " + ", ".join(f"{k} {v:.2f} s" for k, v in report.phases.items()), err=True)
+    if report.full_reason:
+        click.echo(f"rendered every URL: {report.full_reason}", err=True)
+    else:
+        changed = len(report.changed_files)
+        click.echo(f"incremental: {changed} page file{'s' if changed != 1 else ''} changed, "
+                   f"{report.rendered} URL{'s' if report.rendered != 1 else ''} rendered again", err=True)
     click.echo(
         f"{report.files} files ({len(report.written)} written, {report.unchanged} unchanged, "
         f"{len(report.removed)} removed), {len(report.redirects)} redirects, {len(report.broken)} broken links "
         f"in {report.seconds:.2f} s -> {out}"
     )
-    if report.errors:
-        sys.exit(1)
+
+
+def _watch_build(the_site: Site, out: str, base_url: str | None) -> None:
+    """Rebuild whenever a file of the site changes, until Ctrl+C: the site stays loaded, so a
+    rebuild costs a folder scan plus what the change affects (docs/export.md)."""
+    from watchfiles import watch
+
+    from qalam.web.export import build as export
+
+    skip = (str(the_site.state_dir.resolve()), str(Path(out).resolve()))
+    err_console.print(f"[bold green]watching[/] {the_site.user_dir} (Ctrl+C to stop)")
+    try:
+        for _changes in watch(the_site.user_dir, watch_filter=lambda _c, path: not path.startswith(skip),
+                              debounce=400, step=20, raise_interrupt=False):
+            started = time.perf_counter()
+            the_site.refresh()
+            report = export(the_site, out, base_url=base_url)
+            _build_summary(report, out)
+            err_console.print(f"[bold green]rebuilt[/] in {time.perf_counter() - started:.2f} s; watching")
+    except KeyboardInterrupt:
+        pass
 
 
 from qalam.cli.importing import import_group  # noqa: E402  (qalam import text|html|wordpress)

@@ -165,6 +165,16 @@ class Page:
     def routable(self, now: datetime) -> bool:
         return self._routable and self.published(now)
 
+    def patch_file_time(self, entry) -> None:
+        """The page file's text changed but not its header (Site.refresh): what depends on
+        the file's time follows it — the date of an undated page, the modification time."""
+        self.mtime = datetime.fromtimestamp(entry.mtime_ns / 1e9, tz=timezone.utc)
+        self.body_line = entry.body_line
+        if self.date_from_header is None:
+            self.date = self.mtime
+        if not self.header.get("modified"):
+            self.modified = self.mtime
+
     @property
     def module_children(self) -> list[Page]:
         """The children that are modules (``_folder``), found once: a home page may have 10 000 children."""

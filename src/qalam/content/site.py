@@ -155,9 +155,17 @@ class Site:
                 ignore_folders=set(self.config.get("system.pages.ignore_folders") or []),
                 ignore_files=set(self.config.get("system.pages.ignore_files") or []),
             )
+            before = dict(self.index.entries)
             report = self.index.sync(scan.files, progress=progress)
             structure = _structure_key(scan)
-            if config_changed or report.changed or structure != getattr(self, "_structure", None):
+            same_structure = not config_changed and structure == getattr(self, "_structure", None)
+            if same_structure and report.changed and self._trees and self._patch_texts(before):
+                # Only page texts changed: the trees stay (a 10 000-page tree costs a third of a
+                # second to build); caches keyed by the version are dropped.
+                self.version += 1
+                self.renderer.clear()
+                self._listings.clear()
+            elif not same_structure or report.changed:
                 self.scan = scan
                 self._structure = structure
                 self._trees = {}
@@ -166,6 +174,24 @@ class Site:
                 self._listings.clear()
                 self._ui_strings = {}
             return report
+
+    def _patch_texts(self, before: dict) -> bool:
+        """After a sync in which only page bodies changed (same files, same headers), update
+        the pages' file times in place and return True; else change nothing and return False."""
+        entries = self.index.entries
+        if entries.keys() != before.keys():
+            return False
+        changed = {rel: e for rel, e in entries.items() if before[rel] is not e}
+        for rel, entry in changed.items():
+            old = before[rel]
+            if entry.header != old.header or entry.problems != old.problems or not rel.endswith(".md"):
+                return False
+        for tree in self._trees.values():
+            for page in tree.pages.values():
+                entry = changed.get(page.file_rel) if page.filename else None
+                if entry is not None:
+                    page.patch_file_time(entry)
+        return True
 
     def rebuild_index(self, *, progress=None) -> SyncReport:
         with self._lock:
