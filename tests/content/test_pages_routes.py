@@ -276,6 +276,43 @@ def test_a_text_edit_keeps_the_trees_and_follows_the_file_time(make_site):
     assert site.tree() is not tree and site.tree().find("/c").title == "See"
 
 
+def test_refresh_changed_rereads_only_the_named_files(make_site, monkeypatch):
+    """The watcher's path (qalam build --watch): known page files re-read without a folder walk;
+    a header edit still builds the trees again; anything unknown falls back to a full refresh."""
+    import qalam.content.site as site_module
+
+    site = make_site({
+        "pages/01.a/item.md": "---\ntitle: A\ndate: '2026-01-05 10:00'\n---\nOld text",
+        "pages/02.b/item.md": "---\ntitle: B\ndate: '2026-01-06 10:00'\n---\nB",
+    })
+    tree, a = site.tree(), site.tree().find("/a")
+    assert "Old text" in site.content(a).html
+    walks = []
+    real_scan = site_module.scan_pages
+    monkeypatch.setattr(site_module, "scan_pages", lambda *args, **kw: walks.append(1) or real_scan(*args, **kw))
+
+    path_a = site.pages_dir / "01.a/item.md"
+    path_a.write_text("---\ntitle: A\ndate: '2026-01-05 10:00'\n---\nNew text", encoding="utf-8")
+    _touch_later(path_a)
+    version = site.version
+    assert site.refresh_changed([str(path_a)]).parsed == 1
+    assert walks == [] and site.tree() is tree and site.version == version + 1
+    assert "New text" in site.content(a).html and a.modified == a.mtime
+
+    path_b = site.pages_dir / "02.b/item.md"
+    path_b.write_text("---\ntitle: Bee\ndate: '2026-01-06 10:00'\n---\nB", encoding="utf-8")
+    _touch_later(path_b)
+    site.refresh_changed([str(path_b)])
+    assert walks == [] and site.tree() is not tree and site.tree().find("/b").title == "Bee"
+
+    # A file the last scan did not know (a new page): the full refresh finds it.
+    (site.pages_dir / "03.c").mkdir()
+    new_page = site.pages_dir / "03.c/item.md"
+    new_page.write_text("---\ntitle: C\n---\nC", encoding="utf-8")
+    site.refresh_changed([str(new_page)])
+    assert walks == [1] and site.tree().find("/c") is not None
+
+
 def test_index_persists_between_runs(tmp_path):
     from qalam.content.site import Site
 

@@ -5,6 +5,7 @@ Exit codes: 0 fine, 1 the site has problems (or a command failed), 2 wrong usage
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import time
@@ -338,22 +339,37 @@ def _build_summary(report, out: str) -> None:
 def _watch_build(the_site: Site, out: str, base_url: str | None) -> None:
     """Rebuild whenever a file of the site changes, until Ctrl+C: the site stays loaded, so a
     rebuild costs a folder scan plus what the change affects (docs/export.md)."""
-    from watchfiles import watch
+    from watchfiles import Change, watch
 
     from qalam.web.export import build as export
 
     skip = (str(the_site.state_dir.resolve()), str(Path(out).resolve()))
     err_console.print(f"[bold green]watching[/] {the_site.user_dir} (Ctrl+C to stop)")
+
+    def settle() -> None:
+        # While waiting: collect the last rebuild's garbage, then freeze the loaded site so the
+        # next rebuild's garbage collections do not scan it again (a third of a rebuild on 10k).
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
+    settle()
     try:
-        for _changes in watch(the_site.user_dir, watch_filter=lambda _c, path: not path.startswith(skip),
-                              debounce=400, step=20, raise_interrupt=False):
+        for changes in watch(the_site.user_dir, watch_filter=lambda _c, path: not path.startswith(skip),
+                             debounce=400, step=20, raise_interrupt=False):
             started = time.perf_counter()
-            the_site.refresh()
+            if all(change == Change.modified for change, _path in changes):
+                the_site.refresh_changed(path for _change, path in changes)
+            else:
+                the_site.refresh()
             report = export(the_site, out, base_url=base_url)
             _build_summary(report, out)
             err_console.print(f"[bold green]rebuilt[/] in {time.perf_counter() - started:.2f} s; watching")
+            settle()
     except KeyboardInterrupt:
         pass
+    finally:
+        gc.unfreeze()
 
 
 from qalam.cli.importing import import_group  # noqa: E402  (qalam import text|html|wordpress)

@@ -13,6 +13,7 @@ import os
 import re
 import threading
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +25,7 @@ from .index import PageIndex, SyncReport
 from .pages import LanguageTree, Page
 from .problems import Problem
 from .render import RenderedContent, Renderer
-from .scan import ScanResult, scan_pages
+from .scan import FileStat, ScanResult, scan_pages
 
 log = logging.getLogger("qalam.site")
 
@@ -172,6 +173,45 @@ class Site:
                 self.version += 1
                 self.renderer.clear()
                 self._listings.clear()
+                self._ui_strings = {}
+            return report
+
+    def refresh_changed(self, paths: Iterable[str | os.PathLike]) -> SyncReport:
+        """Refresh after a watcher saw ``paths`` modified. When they are all page files the
+        last scan knows, only they are re-read (no walk over every folder: a third of a second
+        on 10 000 pages); anything else (a new, deleted or other file, the config) is a full
+        :meth:`refresh`."""
+        with self._lock:
+            scan = getattr(self, "scan", None)
+            if scan is None or not self._trees or self._stat_config() != self._config_stamp:
+                return self.refresh()
+            pages_dir = self.pages_dir.resolve()
+            stats: dict[str, FileStat] = {}
+            for raw in paths:
+                path = Path(raw)
+                try:
+                    rel = path.resolve().relative_to(pages_dir).as_posix()
+                    st = path.stat()
+                except (ValueError, OSError):
+                    return self.refresh()
+                if rel not in scan.files or not rel.endswith(".md"):
+                    return self.refresh()
+                stats[rel] = FileStat(rel, st.st_mtime_ns, st.st_size)
+            for rel, fstat in stats.items():
+                folder, _, name = rel.rpartition("/")
+                scan.files[rel] = fstat
+                node = scan.nodes.get(folder)
+                if node is not None and name in node.file_stats:
+                    node.file_stats[name] = fstat
+            before = dict(self.index.entries)
+            report = self.index.sync(scan.files)
+            if not report.changed:
+                return report
+            self.version += 1
+            self.renderer.clear()
+            self._listings.clear()
+            if report.removed or not self._patch_texts(before):
+                self._trees = {}  # a header changed: the trees are built again from the index
                 self._ui_strings = {}
             return report
 

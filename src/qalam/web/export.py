@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import gc
 import hashlib
 import html
 import json
@@ -66,6 +67,20 @@ def build(site: Site, out, base_url: str | None = None, progress: Progress | Non
     (:func:`plan`); anything else renders every URL (and still writes only changed files).
     ``jobs`` > 1 renders in that many forked processes (POSIX only); the output is the same.
     """
+    # The loaded site (pages, trees, index rows) is millions of objects the cyclic garbage
+    # collector would otherwise scan again and again during the build (profiled).
+    # (`qalam build --watch` freezes it once between rebuilds itself.)
+    owner = gc.get_freeze_count() == 0
+    if owner:
+        gc.freeze()
+    try:
+        return _build(site, out, base_url, progress, jobs, full)
+    finally:
+        if owner:
+            gc.unfreeze()
+
+
+def _build(site: Site, out, base_url: str | None, progress: Progress | None, jobs: int, full: bool) -> BuildReport:
     started = time.perf_counter()
     phases: dict[str, float] = {}
     clock = [started]
@@ -78,7 +93,7 @@ def build(site: Site, out, base_url: str | None = None, progress: Progress | Non
     base_url, warnings = _base_url(site, base_url)
     with _site_url(site, base_url), _quiet("django.request"):
         output = OutputTree(Path(out))
-        state = None if full else BuildState.load(output.manifest)
+        state = None if full else (output.kept_state or BuildState.load(output.manifest))
         phase("read the last build's state")
         fingerprint = build_fingerprint(site, base_url)
         todo, reason, changed = plan(site, state, fingerprint)
@@ -104,7 +119,8 @@ def build(site: Site, out, base_url: str | None = None, progress: Progress | Non
         broken.setdefault(name, []).append(link)
     phase("link check")
     output.manifest_extra = {**new_state.to_json(), "broken": broken}
-    report = output.finish()
+    new_state.broken = broken
+    report = output.finish(new_state)
     phase("write (files still being written, the manifest)")
     report.broken = sorted((name, link) for name, links in broken.items() for link in links)
     report.phases = phases
@@ -334,9 +350,13 @@ class Renderer:
         self.site = site
         parts = urllib.parse.urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.origin_slash = self.origin + "/"
         https = {"wsgi.url_scheme": "https"} if parts.scheme == "https" else {}
         self.requests = RequestFactory(HTTP_HOST=parts.netloc, **https)
-        self._local: dict[str, str | None] = {}  # site-absolute link -> decoded path (base-independent)
+        # site-absolute link -> decoded path: base-independent, kept across builds (--watch)
+        self._local: dict[str, str | None] = _LOCAL_LINKS.setdefault(self.origin, {})
+        if len(self._local) > 1_000_000:
+            self._local.clear()
         self.keep_file = keep_file  # files go straight to the output: a big site is never all in memory
         self.redirects: dict[str, tuple[str, int]] = {}
         self.links: dict[str, set[str]] = {}  # output file -> same-site URL paths it references
@@ -431,8 +451,8 @@ class Renderer:
 
     def local(self, link: str, base: str) -> str | None:
         """The decoded path of a same-site link (``None`` for other sites, anchors, mail...)."""
-        if link[:1] == "/" and link[1:2] != "/":
-            # Site-absolute: the same answer from every page.
+        if (link[:1] == "/" and link[1:2] != "/") or link.startswith(self.origin_slash):
+            # Site-absolute or on this site's origin: the same answer from every page.
             try:
                 return self._local[link]
             except KeyError:
@@ -462,6 +482,10 @@ class Renderer:
 
         request = RequestFactory().get("/404.html", HTTP_HOST=urllib.parse.urlsplit(self.origin).netloc)
         return not_found(request, self.site.default_lang).content
+
+
+#: Per origin, what each site-absolute link resolves to (a pure function of the two).
+_LOCAL_LINKS: dict[str, dict[str, str | None]] = {}
 
 
 @dataclass
@@ -634,8 +658,9 @@ class OutputTree:
     def __init__(self, out: Path):
         out.mkdir(parents=True, exist_ok=True)
         self.out = out
+        self.kept_state: BuildState | None = None  # the last build's state, if still in memory
         try:
-            self.manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+            self.manifest, self.kept_state = _read_manifest(out / MANIFEST)
             self.old = self.manifest.get("files", {})
         except (OSError, ValueError, AttributeError):
             self.manifest, self.old = {}, {}
@@ -675,7 +700,7 @@ class OutputTree:
             self._folders.add(target.parent)
         target.write_bytes(data)
 
-    def finish(self) -> BuildReport:
+    def finish(self, state: BuildState | None = None) -> BuildReport:
         while self._pending:
             self._pending.popleft().result()  # a write that failed raises here
         self._writer.shutdown()
@@ -683,19 +708,39 @@ class OutputTree:
             (self.out / name).unlink(missing_ok=True)
             _prune(self.out, (self.out / name).parent)
             self.report.removed.append(name)
-        self.write_manifest()
+        self.write_manifest(state)
         self.report.files = len(self.hashes)
         self.report.written.sort()
         return self.report
 
 
-    def write_manifest(self) -> None:
+    def write_manifest(self, state: BuildState | None = None) -> None:
         """The manifest, written atomically (a build stopped half-way leaves the old one whole)."""
-        from qalam.content.files import atomic_write_text
+        from qalam.content.files import atomic_write_bytes
 
-        manifest = json.dumps({"files": self.hashes, **self.manifest_extra}, ensure_ascii=False,
-                              separators=(",", ":"), sort_keys=True)
-        atomic_write_text(self.out / MANIFEST, manifest + "\n")
+        content = {"files": self.hashes, **self.manifest_extra}
+        manifest = json.dumps(content, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        # Not fsynced: the manifest is derived state, and a damaged one means a full build.
+        path = self.out / MANIFEST
+        atomic_write_bytes(path, (manifest + "\n").encode("utf-8"), durable=False)
+        st = path.stat()
+        _LAST_MANIFEST.clear()  # one output folder at a time is plenty
+        _LAST_MANIFEST[str(path.resolve())] = ((st.st_mtime_ns, st.st_size), content, state)
+
+
+#: The manifest this process wrote last, per output folder: ``qalam build --watch`` then skips
+#: reading and parsing it again (a 10 000-article site's manifest is 5 MB).
+_LAST_MANIFEST: dict[str, tuple[tuple[int, int], dict, BuildState | None]] = {}
+
+
+def _read_manifest(path: Path) -> tuple[dict, BuildState | None]:
+    """The manifest at ``path`` (``OSError``/``ValueError`` when missing or damaged), and the
+    build state in it when this process wrote it and the file was not touched since."""
+    st = path.stat()
+    kept = _LAST_MANIFEST.get(str(path.resolve()))
+    if kept is not None and kept[0] == (st.st_mtime_ns, st.st_size):
+        return kept[1], kept[2]
+    return json.loads(path.read_text(encoding="utf-8")), None
 
 
 def _prune(out: Path, folder: Path) -> None:
