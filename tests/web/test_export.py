@@ -236,3 +236,50 @@ def test_the_cli_builds_the_site(tmp_path):
 
 def _hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_build_watch_rebuilds_on_a_text_edit_and_on_a_new_page(tmp_path):
+    """`qalam build --watch` as a user runs it: an edit made right after the first build (before
+    the watcher is ready) is caught up, a text edit is rebuilt, a new page file too; Ctrl+C ends it."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    out = tmp_path / "public"
+    article = site / "pages/02.news/02.school/item.kk.md"
+    page = out / "kk/news/school/index.html"
+    proc = subprocess.Popen([sys.executable, "-m", "qalam.cli.main", "build", str(site), "-o", str(out),
+                             "--base-url", BASE, "--watch"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True).start()
+
+    def until(check, what: str, timeout: float = 60) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if check():
+                return
+            assert proc.poll() is None, "".join(lines)
+            time.sleep(0.05)
+        raise AssertionError(f"{what}; the command said:\n{''.join(lines)}")
+
+    try:
+        until(page.is_file, "the first build")
+        # Edited before "watching" is printed: the watcher catches up when it starts.
+        article.write_text(article.read_text(encoding="utf-8") + "\n\nЕРТЕ ТҮЗЕТУ\n", encoding="utf-8")
+        until(lambda: "ЕРТЕ ТҮЗЕТУ" in page.read_text(encoding="utf-8"), "the early edit")
+        until(lambda: any(line.startswith("watching") for line in lines), "watching")
+        article.write_text(article.read_text(encoding="utf-8") + "\n\nКЕЙІН ТҮЗЕТУ\n", encoding="utf-8")
+        until(lambda: "КЕЙІН ТҮЗЕТУ" in page.read_text(encoding="utf-8"), "the text edit")
+        until(lambda: any("1 page file changed" in line for line in lines), "an incremental rebuild")
+        new = site / "pages/02.news/04.new/item.kk.md"
+        new.parent.mkdir()
+        new.write_text("---\ntitle: Жаңа мақала\ndate: '2026-11-01 10:00'\n---\nЖаңа мәтін\n", encoding="utf-8")
+        until(lambda: (out / "kk/news/new/index.html").is_file(), "the new page")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0, "".join(lines)

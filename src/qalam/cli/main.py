@@ -344,7 +344,6 @@ def _watch_build(the_site: Site, out: str, base_url: str | None) -> None:
     from qalam.web.export import build as export
 
     skip = (str(the_site.state_dir.resolve()), str(Path(out).resolve()))
-    err_console.print(f"[bold green]watching[/] {the_site.user_dir} (Ctrl+C to stop)")
 
     def settle() -> None:
         # While waiting: collect the last rebuild's garbage, then freeze the loaded site so the
@@ -353,19 +352,33 @@ def _watch_build(the_site: Site, out: str, base_url: str | None) -> None:
         gc.collect()
         gc.freeze()
 
+    def rebuild(started: float) -> None:
+        report = export(the_site, out, base_url=base_url)
+        _build_summary(report, out)
+        err_console.print(f"[bold green]rebuilt[/] in {time.perf_counter() - started:.2f} s; watching")
+        settle()
+
     settle()
+    ready = False
     try:
+        # yield_on_timeout: an empty set once the watcher runs, to catch up with edits made
+        # between the first build and then (they raise no event).
         for changes in watch(the_site.user_dir, watch_filter=lambda _c, path: not path.startswith(skip),
-                             debounce=400, step=20, raise_interrupt=False):
+                             debounce=400, step=20, raise_interrupt=False, yield_on_timeout=True,
+                             rust_timeout=1000):
             started = time.perf_counter()
+            if not changes:
+                if not ready:
+                    ready = True
+                    if the_site.refresh().changed:
+                        rebuild(started)
+                    err_console.print(f"[bold green]watching[/] {the_site.user_dir} (Ctrl+C to stop)")
+                continue
             if all(change == Change.modified for change, _path in changes):
                 the_site.refresh_changed(path for _change, path in changes)
             else:
                 the_site.refresh()
-            report = export(the_site, out, base_url=base_url)
-            _build_summary(report, out)
-            err_console.print(f"[bold green]rebuilt[/] in {time.perf_counter() - started:.2f} s; watching")
-            settle()
+            rebuild(started)
     except KeyboardInterrupt:
         pass
     finally:
