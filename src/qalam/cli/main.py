@@ -127,20 +127,6 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
         uvicorn.run("qalam.web.serving:app_factory", factory=True, workers=workers, **options)
 
 
-def _warm_search(site: Site, delay: float = 5.0) -> None:
-    """Bring the search index up to date in the background (web/serving.py: the leader does)."""
-    from qalam.web.serving import warm_search
-
-    warm_search(site, delay)
-
-
-def _watch(site: Site) -> None:
-    """Pick up changed files as they happen (pages and config); see web/serving.py."""
-    from qalam.web.serving import watch
-
-    watch(site)
-
-
 @cli.command()
 @click.argument("site", type=click.Path(exists=True, file_okay=False))
 @click.option("--strict", is_flag=True, help="Treat warnings (e.g. a missing image) as errors.")

@@ -163,18 +163,21 @@ class Site:
             if same_structure and report.changed and self._trees and self._patch_texts(before):
                 # Only page texts changed: the trees stay (a 10 000-page tree costs a third of a
                 # second to build); caches keyed by the version are dropped.
-                self.version += 1
-                self.renderer.clear()
-                self._listings.clear()
+                self._content_changed(keep_trees=True)
             elif not same_structure or report.changed:
                 self.scan = scan
                 self._structure = structure
-                self._trees = {}
-                self.version += 1
-                self.renderer.clear()
-                self._listings.clear()
-                self._ui_strings = {}
+                self._content_changed(keep_trees=False)
             return report
+
+    def _content_changed(self, *, keep_trees: bool) -> None:
+        """A new content version: drop what was derived from the old one."""
+        self.version += 1
+        self.renderer.clear()
+        self._listings.clear()
+        if not keep_trees:
+            self._trees = {}
+            self._ui_strings = {}
 
     def refresh_changed(self, paths: Iterable[str | os.PathLike]) -> SyncReport:
         """Refresh after a watcher saw ``paths`` modified. When they are all page files the
@@ -205,14 +208,9 @@ class Site:
                     node.file_stats[name] = fstat
             before = dict(self.index.entries)
             report = self.index.sync(scan.files)
-            if not report.changed:
-                return report
-            self.version += 1
-            self.renderer.clear()
-            self._listings.clear()
-            if report.removed or not self._patch_texts(before):
-                self._trees = {}  # a header changed: the trees are built again from the index
-                self._ui_strings = {}
+            if report.changed:
+                # A changed header: the trees are built again from the index.
+                self._content_changed(keep_trees=not report.removed and self._patch_texts(before))
             return report
 
     def _patch_texts(self, before: dict) -> bool:
