@@ -118,7 +118,9 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
         open(dst, "wb").write(b"half")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(shutil, "copyfile", broken_copy)
+    import qalam.importers.base as base
+
+    monkeypatch.setattr(base, "copy_image", broken_copy)
     paths = write_inputs(tmp_path / "in", {"b.txt": ARTICLES["b.txt"]})
     report = run(site, paths)
     assert report.exit_code == 1

@@ -69,8 +69,9 @@ def _collect(paths: tuple[str, ...], suffixes: tuple[str, ...]) -> list[tuple[Pa
     for arg in paths:
         p = Path(arg)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in suffixes
-                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in suffixes
+                           and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                           and _inside(f, p))
             if not found:
                 err_console.print(f"[yellow]warning:[/] {arg}: no {'/'.join(suffixes)} files in this folder")
             for f in found:
@@ -82,6 +83,20 @@ def _collect(paths: tuple[str, ...], suffixes: tuple[str, ...]) -> list[tuple[Pa
                 seen.add(p.resolve())
                 out.append((p, p.name))
     return out
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """A regular file really inside ``folder``: links out of an imported folder are not followed
+    (an archive is untrusted; docs/security.md), FIFOs and devices are skipped."""
+    from qalam.content.safefs import UnsafeFile, check_path
+
+    try:
+        check_path(path, folder)
+    except UnsafeFile as err:
+        if path.is_symlink() or not path.is_dir():
+            err_console.print(f"[yellow]warning:[/] {path}: skipped, {err.reason}")
+        return False
+    return True
 
 
 def _run(session: ImportSession, sources: list, read, label: str, quiet: bool, name=lambda s: s[1]) -> None:

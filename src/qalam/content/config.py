@@ -14,12 +14,14 @@ from __future__ import annotations
 import copy
 import os
 import functools
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .frontmatter import FrontMatterError, load_yaml_file
+from .safefs import DEFAULT_MAX_PAGE_BYTES, UnsafeFile
 from .problems import Problem
 
 #: Grav defaults that matter to Qalam (system/config/system.yaml, site.yaml, media.yaml).
@@ -84,6 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "qalam": {
         "theme": "default",
         "timezone": "Asia/Almaty",
+        "max_page_bytes": "4MB",
         "cache": {"max_age": 60},
         "page_size": 10,
         "site_url": "",
@@ -146,6 +149,7 @@ OPTIONS: dict[str, str] = {
     "site.redirects": "Old path (or regex) -> new path, answered with a redirect.",
     "site.routes": "Extra path (or regex) -> page route, served without a redirect.",
     "media.types": "File extensions served as page media.",
+    "qalam.max_page_bytes": "Largest page file read, in bytes or with a unit (`4MB`); a bigger one is a `check` error and a notice on the page.",
     "qalam.theme": "Theme name (`default`) or path to a theme folder with `templates/` and `static/`.",
     "qalam.timezone": "Time zone used when `system.timezone` is empty (Asia/Almaty).",
     "qalam.cache.max_age": "Seconds a browser or proxy may reuse a page (bounded by the next scheduled change).",
@@ -300,8 +304,30 @@ class Config:
         return [str(fmt)] if fmt else []
 
     @property
+    def max_page_bytes(self) -> int:
+        value = self.get("qalam.max_page_bytes")
+        if value in (None, ""):
+            return DEFAULT_MAX_PAGE_BYTES
+        try:
+            return max(1024, _size(value))
+        except ValueError:
+            return DEFAULT_MAX_PAGE_BYTES
+
+    @property
     def title(self) -> str:
         return str(self.get("site.title") or "")
+
+
+def _size(value) -> int:
+    """``4194304``, ``"4MB"``, ``"500 KB"`` -> bytes; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        return int(value)
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*", str(value), re.I)
+    if not m:
+        raise ValueError(value)
+    return int(float(m.group(1)) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()])
 
 
 def _config_files(config_dir: Path) -> list[tuple[str, Path]]:
@@ -324,12 +350,16 @@ def load_config(user_dir: Path, overrides: dict | None = None) -> Config:
     """Load ``user_dir/config/**/*.yaml`` over :data:`DEFAULTS`; collect, never raise on, problems."""
     data = copy.deepcopy(DEFAULTS)
     problems: list[Problem] = []
+    config_root = os.path.realpath(user_dir / "config")
     for key, path in _config_files(user_dir / "config"):
         rel = str(path.relative_to(user_dir))
         try:
-            loaded = load_yaml_file(path)
+            loaded = load_yaml_file(path, root=config_root)
         except FrontMatterError as err:
             problems.append(Problem(rel, err.line, err.message + (f" — {err.hint}" if err.hint else "")))
+            continue
+        except UnsafeFile as err:
+            problems.append(Problem(rel, None, f"not read: {err}"))
             continue
         except OSError as err:
             problems.append(Problem(rel, None, f"cannot read: {err.strerror}"))
@@ -382,6 +412,12 @@ def validate(config: Config) -> list[Problem]:
     order_dir = str(config.get("system.pages.order.dir") or "asc").lower()
     if order_dir not in ("asc", "desc"):
         bad("system", f"pages.order.dir: {order_dir!r} must be asc or desc")
+    size = config.get("qalam.max_page_bytes")
+    if size not in (None, ""):
+        try:
+            _size(size)
+        except ValueError:
+            bad("qalam", f"max_page_bytes: {size!r} is not a size (write e.g. 4MB or 4194304)")
     for key in ("site.redirects", "site.routes"):
         value = config.get(key)
         if value is not None and not isinstance(value, dict):

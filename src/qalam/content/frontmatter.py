@@ -872,13 +872,24 @@ def _decode(raw: bytes, path: str) -> tuple[str, FrontMatterError | None]:
         return raw.decode("utf-8-sig", errors="replace"), err
 
 
-def read_page_file(path: str | os.PathLike) -> PageSource:
-    """Read and parse a page file. Only ``OSError`` is raised; content problems are
-    reported in ``PageSource.error`` (bytes that are not UTF-8 included: the header is
-    then ``{}`` and the body is decoded with U+FFFD replacements)."""
+def read_page_file(
+    path: str | os.PathLike, *, root: str | os.PathLike | None = None, max_bytes: int | None = None
+) -> PageSource:
+    """Read and parse a page file. Only ``OSError`` is raised (:class:`~.safefs.UnsafeFile` for a
+    file outside ``root``, not regular, or over ``max_bytes``); content problems are reported in
+    ``PageSource.error`` (bytes that are not UTF-8 included: the header is then ``{}`` and the
+    body is decoded with U+FFFD replacements)."""
+    from .safefs import DEFAULT_MAX_PAGE_BYTES, read_bytes
+
     name = os.fspath(path)
-    with open(name, "rb") as fh:
-        raw = fh.read()
+    raw = read_bytes(name, root if root is not None else os.path.dirname(os.path.abspath(name)),
+                     max_bytes=max_bytes or DEFAULT_MAX_PAGE_BYTES,
+                     too_large_hint="split it into several pages, or raise qalam.max_page_bytes in config/qalam.yaml")
+    return parse_page_bytes(raw, name)
+
+
+def parse_page_bytes(raw: bytes, name: str) -> PageSource:
+    """Parse the bytes of a page file (see :func:`read_page_file`)."""
     text, decode_error = _decode(raw, str(name))
     page = parse_page_text(text, path=str(name))
     if decode_error is not None:
@@ -887,15 +898,18 @@ def read_page_file(path: str | os.PathLike) -> PageSource:
     return page
 
 
-def load_yaml_file(path: str | os.PathLike) -> dict:
+def load_yaml_file(path: str | os.PathLike, *, root: str | os.PathLike | None = None) -> dict:
     """Read a YAML configuration file (``site.yaml``, ``system.yaml`` ...).
 
     Same leniencies as page headers; an empty file gives ``{}``; problems raise
-    :class:`FrontMatterError` (I/O problems raise ``OSError``).
+    :class:`FrontMatterError` (I/O problems, and files refused by :mod:`.safefs` — outside
+    ``root``, not regular, too big — raise ``OSError``).
     """
+    from .safefs import MAX_CONFIG_BYTES, read_bytes
+
     name = os.fspath(path)
-    with open(name, "rb") as fh:
-        raw = fh.read()
+    raw = read_bytes(name, root if root is not None else os.path.dirname(os.path.abspath(name)),
+                     max_bytes=MAX_CONFIG_BYTES)
     text, decode_error = _decode(raw, str(name))
     if decode_error is not None:
         raise decode_error

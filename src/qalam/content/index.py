@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .frontmatter import FrontMatterError, load_yaml_file, read_page_file
+from .safefs import DEFAULT_MAX_PAGE_BYTES, UnsafeFile, real_root
 from .scan import FileStat
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: files refused by safefs are problems, not content
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,9 +68,12 @@ class SyncReport:
 class PageIndex:
     """SQLite store of parsed page files; safe to use from several threads (one writer lock)."""
 
-    def __init__(self, db_path: str | os.PathLike, pages_dir: str | os.PathLike):
+    def __init__(self, db_path: str | os.PathLike, pages_dir: str | os.PathLike, *,
+                 max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES):
         self.db_path = Path(db_path)
         self.pages_dir = Path(pages_dir)
+        #: Page files above this size are not read (safefs): a problem in `check`, a notice on the page.
+        self.max_page_bytes = max_page_bytes
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(str(self.db_path), check_same_thread=False, isolation_level=None)
@@ -157,27 +161,29 @@ class PageIndex:
 
     def _parse(self, st: FileStat) -> tuple:
         path = self.pages_dir / st.rel
+        root = real_root(self.pages_dir)
         problems: list[dict] = []
-        if st.rel.endswith("frontmatter.yaml"):
-            body, body_line = "", 1
-            try:
-                header = load_yaml_file(path)
-            except FrontMatterError as err:
-                header = {}
-                problems.append(_err(err))
-            except OSError as err:
-                header = {}
-                problems.append({"line": None, "message": f"cannot read: {err.strerror}", "hint": None})
-        else:
-            try:
-                src = read_page_file(path)
+        header: dict = {}
+        body, body_line = "", 1
+        try:
+            if st.rel.endswith("frontmatter.yaml"):
+                header = load_yaml_file(path, root=root)
+            else:
+                src = read_page_file(path, root=root, max_bytes=self.max_page_bytes)
                 header, body, body_line = src.header, src.body, src.body_line
                 if src.error:
                     problems.append(_err(src.error))
                 problems.extend(_err(w, "warning") for w in src.warnings)
-            except OSError as err:
-                header, body, body_line = {}, "", 1
-                problems.append({"line": None, "message": f"cannot read: {err.strerror}", "hint": None})
+        except FrontMatterError as err:
+            problems.append(_err(err))
+        except UnsafeFile as err:
+            # Never read (safefs): the page answers with a notice, `qalam check` says why.
+            problems.append({"line": None, "message": f"not read: {err.reason}", "hint": err.hint or None,
+                             "severity": "error", "unsafe": True})
+        except OSError as err:
+            problems.append({"line": None, "message": f"cannot read: {err.strerror}", "hint": None})
+        if not isinstance(header, dict):
+            header = {}
         return (
             st.rel,
             st.mtime_ns,

@@ -30,6 +30,15 @@ IMAGE_EXTS = {"jpg", "jpeg", "png", "gif", "webp", "svg", "avif", "bmp"}
 _PREFIX = re.compile(r"^\d+\.")
 
 
+#: The notice readers see in place of a page whose file cannot be read (broken header, too big,
+#: refused by safefs); `qalam check` and the log say which file and why.
+UNAVAILABLE = {
+    "kk": "Бұл беттің мазмұнын қазір көрсету мүмкін емес.",
+    "ru": "Содержимое этой страницы сейчас недоступно.",
+    "en": "The content of this page cannot be shown right now.",
+}
+
+
 @dataclass
 class RenderedContent:
     html: str  # the page content, divider removed
@@ -74,17 +83,14 @@ class Renderer:
         site = self.site
         warnings: list[str] = []
         if page.error:
+            # Readers get a neutral notice in the page's language; the file, line and problem
+            # go to the log and to `qalam check` (never the server's paths to a reader).
             where = f"pages/{page.file_rel}:{page.error.get('line') or '?'}"
             msg = f"{where}: {page.error['message']}"
-            log.error("header of %s cannot be read: %s", page.file_rel, page.error["message"])
-            from html import escape
-
-            return RenderedContent(
-                f'<div class="qalam-error" role="alert"><p><strong>This page\'s header could not be read.</strong></p>'
-                f"<p><code>{escape(msg)}</code></p></div>",
-                None,
-                [msg],
-            )
+            log.error("pages/%s cannot be shown: %s", page.file_rel, msg)
+            lang = (page.lang or site.default_lang or "en").split("-")[0]
+            text = UNAVAILABLE.get(lang, UNAVAILABLE["en"])
+            return RenderedContent(f'<div class="qalam-error" role="alert"><p>{text}</p></div>', None, [msg])
         body = site.index.body(page.file_rel) if page.filename else ""
         process = deep_merge(site.config.get("system.pages.process") or {}, page.header.get("process") or {}) \
             if isinstance(page.header.get("process"), dict) else (site.config.get("system.pages.process") or {})

@@ -10,6 +10,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from .safefs import entry_problem, real_root, safe_dir
+
 ORDER_PREFIX = re.compile(r"^(\d+)\.")
 MODULE_FOLDER = re.compile(r"^(\d+\.)?_")
 # A page file: no dot in the base name, then `.md` or `.<lang>.md` (Pages::recurse).
@@ -61,6 +63,9 @@ class ScanResult:
     root: Node
     nodes: dict[str, Node]
     files: dict[str, FileStat]  # every page file and frontmatter.yaml, by rel path
+    #: page, frontmatter and media names refused (rel -> reason): links out of the site, FIFOs,
+    #: devices, sockets, link loops. They are neither pages nor media; `qalam check` lists them.
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 def scan_pages(
@@ -73,10 +78,13 @@ def scan_pages(
 ) -> ScanResult:
     """Scan the pages folder; children are in natural folder order (numeric prefixes as numbers)."""
     langs = {code.lower(): code for code in languages}
-    root = Node(rel="", name="", parent=None)
-    nodes: dict[str, Node] = {"": root}
+    root_node = Node(rel="", name="", parent=None)
+    nodes: dict[str, Node] = {"": root_node}
     files: dict[str, FileStat] = {}
+    refused: dict[str, str] = {}
     base = os.fspath(pages_dir)
+    root = real_root(base)
+    seen_dirs = {root}
 
     def walk(node: Node, path: str) -> None:
         try:
@@ -95,13 +103,23 @@ def scan_pages(
             if is_dir:
                 if ":" in name or name in ignore_folders:
                     continue
+                if entry.is_symlink() and safe_dir(entry.path, root, seen_dirs) is None:
+                    refused[node.file_rel(name)] = "a folder link that leads outside the pages folder or loops"
+                    continue
                 subdirs.append(entry)
+                continue
+            rel = node.file_rel(name)
+            problem = entry_problem(entry, root)
+            if problem is not None:
+                # Never a page or a medium: reading a FIFO blocks, a device never ends, a link
+                # out of the site would publish whatever it points at (docs/security.md).
+                if PAGE_FILE.match(name) or name == "frontmatter.yaml" or "." in name:
+                    refused[rel] = problem
                 continue
             try:
                 st = entry.stat()
             except OSError:
                 continue
-            rel = node.file_rel(name)
             fstat = FileStat(rel, st.st_mtime_ns, st.st_size)
             m = PAGE_FILE.match(name)
             if m:
@@ -133,8 +151,8 @@ def scan_pages(
             nodes[child.rel] = child
             walk(child, entry.path)
 
-    walk(root, base)
-    return ScanResult(root=root, nodes=nodes, files=files)
+    walk(root_node, base)
+    return ScanResult(root=root_node, nodes=nodes, files=files, refused=refused)
 
 
 _DIGITS = re.compile(r"(\d+)")

@@ -128,6 +128,7 @@ class Site:
         self.theme_name = str(self.config.get("qalam.theme") or "default")
         self._date_cache: dict = {}
         self._config_stamp = self._stat_config()
+        self.index.max_page_bytes = self.config.max_page_bytes
         for p in self.config.problems:
             log.warning("%s", p)
 
@@ -246,7 +247,7 @@ class Site:
             path = self.user_dir / "languages" / f"{lang}.yaml"
             if path.is_file():
                 try:
-                    loaded = load_yaml_file(path)
+                    loaded = load_yaml_file(path, root=self.user_dir / "languages")
                     data = loaded.get("QALAM") or {} if isinstance(loaded, dict) else {}
                 except (FrontMatterError, OSError) as err:
                     log.warning("%s: %s", path, err)
@@ -557,6 +558,9 @@ class Site:
     def problems(self) -> list[Problem]:
         """Every problem in config and content (for `qalam check`)."""
         out = list(self.config.problems)
+        for rel, reason in sorted(self.scan.refused.items()):
+            out.append(Problem(f"pages/{rel}", None, f"not served: {reason} — replace it with an ordinary file "
+                               "inside the pages folder, or remove it"))
         for entry in sorted(self.index.entries.values(), key=lambda e: e.rel):
             for problem in entry.problems:
                 msg = problem["message"] + (f" — {problem['hint']}" if problem.get("hint") else "")
@@ -616,15 +620,16 @@ def _quote(path: str) -> str:
     return urllib.parse.quote(path, safe="/:@!$&'()*+,;=-._~%")
 
 
-def _key_line(path: Path, key: str) -> int | None:
+def _key_line(path: Path, key: str, root: Path | None = None) -> int | None:
+    """The line of a top-level header key in a page file (for `check` messages)."""
+    from .safefs import read_bytes
+
     try:
-        with open(path, encoding="utf-8-sig", errors="replace") as fh:
-            for i, line in enumerate(fh, 1):
-                if line.startswith(f"{key}:"):
-                    return i
-                if i > 400:
-                    break
+        raw = read_bytes(path, root or path.parent, max_bytes=16 * 1024 * 1024)
     except OSError:
         return None
+    for i, line in enumerate(raw.decode("utf-8-sig", errors="replace").splitlines()[:400], 1):
+        if line.startswith(f"{key}:"):
+            return i
     return None
 

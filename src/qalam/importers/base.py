@@ -73,11 +73,19 @@ def sha256_hex(data: bytes) -> str:
 
 
 def image_kind(path: Path) -> str | None:
-    """'jpeg', 'png', 'gif', 'webp', 'avif' when the file really is such an image, else None."""
+    """'jpeg', 'png', 'gif', 'webp', 'avif' when the file really is such an image, else None.
+
+    Only regular files count (a FIFO named like an image would block the import: safefs)."""
+    from qalam.content.safefs import UnsafeFile, check_path
+
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(16)
-    except OSError:
+        real = check_path(path, os.path.realpath(path).rsplit(os.sep, 1)[0] or os.sep)
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            head = os.read(fd, 16)
+        finally:
+            os.close(fd)
+    except (UnsafeFile, OSError):
         return None
     for magic, kind in _IMAGE_MAGIC:
         if head.startswith(magic):
@@ -656,6 +664,17 @@ def _atomic_write(path: Path, text: str) -> None:
     atomic_write_text(path, text)
 
 
+def copy_image(src: Path, dst: Path) -> None:
+    """Copy an image into a new page folder: regular files only, never blocking (the image was
+    checked when found; safefs checks again as it reads, so a file swapped for a FIFO or a link
+    meanwhile is refused)."""
+    from qalam.content.safefs import read_bytes as safe_read
+
+    data = safe_read(src, os.path.dirname(os.path.realpath(src)), max_bytes=MAX_IMAGE_BYTES)
+    with open(dst, "wb") as fh:
+        fh.write(data)
+
+
 def _write_page_folder(folder: Path, filename: str, text: str, copies: list[tuple[Path, str]]) -> None:
     """Everything in a hidden temporary folder first, then one rename (see the module doc)."""
     if folder.exists():
@@ -665,7 +684,7 @@ def _write_page_folder(folder: Path, filename: str, text: str, copies: list[tupl
         with open(tmp / filename, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         for src, name in copies:
-            shutil.copyfile(src, tmp / name)
+            copy_image(src, tmp / name)
         os.chmod(tmp, 0o755)
         os.rename(tmp, folder)
     except BaseException:

@@ -11,6 +11,7 @@ anything else is refused with the position of the first bad byte.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,30 +84,31 @@ def _human(n: int) -> str:
     return f"{n} bytes"
 
 
-def read_bytes(path: Path, max_bytes: int, *, what: str = "file") -> bytes:
-    """The file's bytes, or :class:`ImportProblem` when it is missing, not a file or too big."""
+def read_bytes(path: Path, max_bytes: int, *, what: str = "file", root: Path | None = None) -> bytes:
+    """The file's bytes, or :class:`ImportProblem` when it is missing, not a regular file, outside
+    ``root`` (the folder being imported; default: the folder the file really is in) or too big.
+
+    Reads go through :mod:`qalam.content.safefs`: a FIFO or a device is refused, never waited on.
+    """
+    from qalam.content.safefs import FileTooLarge, UnsafeFile
+    from qalam.content.safefs import read_bytes as safe_read
+
+    if root is None:
+        root = Path(os.path.realpath(path)).parent
     try:
-        st = path.stat()
+        return safe_read(path, root, max_bytes=max_bytes)
+    except FileTooLarge as err:
+        raise ImportProblem(
+            path,
+            f"the {what} is {_human(err.size)}, larger than the limit of {_human(max_bytes)}; "
+            f"if it really is one {what}, raise the limit with --max-size",
+        ) from None
+    except UnsafeFile as err:
+        raise ImportProblem(path, err.reason) from None
     except FileNotFoundError:
         raise ImportProblem(path, "no such file") from None
     except OSError as err:
         raise ImportProblem(path, f"cannot read: {err.strerror}") from None
-    if not path.is_file():
-        raise ImportProblem(path, "not a regular file")
-    if st.st_size > max_bytes:
-        raise ImportProblem(
-            path,
-            f"the {what} is {_human(st.st_size)}, larger than the limit of {_human(max_bytes)}; "
-            f"if it really is one {what}, raise the limit with --max-size",
-        )
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)
-    except OSError as err:
-        raise ImportProblem(path, f"cannot read: {err.strerror}") from None
-    if len(data) > max_bytes:  # grew while we looked
-        raise ImportProblem(path, f"the {what} is larger than the limit of {_human(max_bytes)} (--max-size)")
-    return data
 
 
 def _binary_reason(data: bytes) -> str | None:
