@@ -288,7 +288,7 @@ def build(site: str, out: str, base_url: str | None, jobs: int, full: bool, watc
     _build_summary(report, out)
     if watch:
         _watch_build(the_site, out, base_url)
-    elif report.errors:
+    elif report.errors or report.refused:
         sys.exit(1)
 
 
@@ -297,6 +297,8 @@ def _build_summary(report, out: str) -> None:
         click.echo(f"warning: {warning}", err=True)
     for source, status in report.errors:
         click.echo(f"error: {source} answered {status}", err=True)
+    for refused in report.refused:
+        click.echo(f"error: not written: {refused} (`qalam check` names the page)", err=True)
     by_link: dict[str, list[str]] = {}
     for page, link in report.broken:
         by_link.setdefault(link, []).append(page)

@@ -22,6 +22,7 @@ from typing import Any
 
 from .frontmatter import FrontMatterError, load_yaml_file
 from .safefs import DEFAULT_MAX_PAGE_BYTES, UnsafeFile
+from .urlpaths import route_problem
 from .problems import Problem
 
 #: Grav defaults that matter to Qalam (system/config/system.yaml, site.yaml, media.yaml).
@@ -422,4 +423,21 @@ def validate(config: Config) -> list[Problem]:
         value = config.get(key)
         if value is not None and not isinstance(value, dict):
             bad("site", f"{key.split('.', 1)[1]}: must be a mapping of old path to new path")
+        elif isinstance(value, dict):
+            for old, new in value.items():
+                for what, path in (("path", old), ("target", new)):
+                    text = str(path)
+                    if what == "target" and re.match(r"^[a-z][a-z0-9+.-]*://", text, re.I):
+                        continue  # another site, written by the site's owner
+                    problem = route_problem(text.split("[", 1)[0].strip()) if text.strip() else "is empty"
+                    if problem:
+                        bad("site", f"{key.split('.', 1)[1]}: {what} {text!r} {problem}; it is ignored "
+                                    "(write a path of this site without '.' or '..' segments)")
+    aliases = {"home.alias": config.get("system.home.alias")}
+    home_aliases = config.get("system.home.aliases")
+    if isinstance(home_aliases, dict):
+        aliases.update({f"home.aliases.{k}": v for k, v in home_aliases.items()})
+    for key, value in aliases.items():
+        if value not in (None, "") and (problem := route_problem("/" + str(value).strip("/"))):
+            bad("system", f"{key}: {value!r} {problem}; /home is used instead")
     return out

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import deep_merge, dotted_get, truthy
 from .scan import Node
+from .urlpaths import route_problem, slug_problem
 
 if TYPE_CHECKING:  # pragma: no cover
     from .site import Site
@@ -139,6 +140,23 @@ class Page:
         self.redirect = str(h["redirect"]) if h.get("redirect") else None
         self.external_url = str(h["external_url"]) if h.get("external_url") else None
 
+        # --- path safety (docs/security.md) ----------------------------------------------
+        #: Why this page may not be served or exported (a slug or route naming a folder above
+        #: the site, a control character ...), or None. `qalam check` reports it.
+        self.path_problem: str | None = None
+        if (problem := slug_problem(self.slug)) is not None:
+            self.path_problem = f"slug {self.slug!r} {problem}"
+        else:
+            for what, route in (("routes.default" if routes.get("default") else "route", self.route), ("routes.canonical", self.canonical_route),
+                                *(("routes.aliases", a) for a in self.aliases)):
+                if route and (problem := route_problem(route)) is not None:
+                    self.path_problem = f"{what} {route!r} {problem}"
+                    break
+        if self.path_problem is not None:
+            self._routable = False
+            self._published_header = False
+            self.aliases, self.canonical_route = [], None
+
     # --- derived -------------------------------------------------------------------
     @property
     def file_rel(self) -> str:
@@ -242,6 +260,8 @@ class LanguageTree:
         if isinstance(home_aliases, dict) and home_aliases.get(lang):
             alias = home_aliases[lang]
         self.home_alias = "/" + str(alias).strip("/")
+        if route_problem(self.home_alias) is not None:  # `qalam check` reports it (config.validate)
+            self.home_alias = "/home"
         self.pages: dict[str, Page] = {}
         self.routes: dict[str, RouteEntry] = {}
         self.root = Page(self, site.scan.root, None)
@@ -259,6 +279,8 @@ class LanguageTree:
 
     def _register(self, page: Page) -> None:
         # Route, raw route, canonical and aliases; the page registered last wins a clash.
+        if page.path_problem is not None:
+            return  # never served (docs/security.md)
         extra = [page.canonical_route] if page.canonical_route else []
         for route in (page.raw_route, *extra, *page.aliases):
             self.routes[_norm(route)] = RouteEntry(page, False)

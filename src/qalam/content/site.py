@@ -26,6 +26,7 @@ from .pages import LanguageTree, Page
 from .problems import Problem
 from .render import RenderedContent, Renderer
 from .scan import FileStat, ScanResult, scan_pages
+from .urlpaths import local_location
 
 log = logging.getLogger("qalam.site")
 
@@ -321,6 +322,19 @@ class Site:
 
     # --- dispatch --------------------------------------------------------------------
     def resolve(self, raw_path: str, *, accept_language: str | None = None) -> Resolution:
+        """What a request path leads to (Grav's dispatch order; see :meth:`_resolve`).
+
+        Every redirect goes to a path on this site (urlpaths.local_location): ``//evil.example/``
+        is not turned into ``Location: //evil.example``. Only an absolute http(s) address the
+        site's owner wrote (a page's ``redirect:``/``external_url``, a ``site.redirects`` target
+        whose host is literal) leads elsewhere.
+        """
+        res = self._resolve(raw_path, accept_language=accept_language)
+        if res.kind == "redirect" and res.location is not None:
+            res.location = _safe_location(res.location)
+        return res
+
+    def _resolve(self, raw_path: str, *, accept_language: str | None = None) -> Resolution:
         """Map a request path to a page, redirect, media file or 404 (Pages::dispatch)."""
         path = urllib.parse.unquote(raw_path or "/")
         if "\x00" in path:
@@ -496,7 +510,12 @@ class Site:
                 continue  # only '.' wildcards: it can only match a route of its own length
             m = pattern.match(route)
             if m:
-                return _redirect_target(m.expand(_php_refs(str(redirects[key]))), default)
+                template = str(redirects[key])
+                location, status = _redirect_target(m.expand(_php_refs(template)), default)
+                if not _AUTHORED_ABSOLUTE.match(template):
+                    # The host part would come from the request: keep it a path of this site.
+                    location = local_location(location)
+                return location, status
         return None
 
     def _redirect_patterns(self, redirects: dict) -> list[tuple[object, re.Pattern[str], int | None]]:
@@ -572,6 +591,12 @@ class Site:
                 if page.error:
                     continue
                 rel = f"pages/{page.file_rel}"
+                if page.path_problem:
+                    out.append(Problem(rel, _key_line(self.pages_dir / page.file_rel, "slug")
+                                       or _key_line(self.pages_dir / page.file_rel, "routes"),
+                                       f"not served or exported: {page.path_problem} — "
+                                       "use a slug of letters, digits and dashes, and routes without '.' or '..'"))
+                    continue
                 for key in ("date", "publish_date", "unpublish_date"):
                     if page.header.get(key) not in (None, "") and getattr(page, "date_from_header" if key == "date" else key) is None:
                         out.append(Problem(rel, _key_line(self.pages_dir / page.file_rel, key), f"{key}: cannot read {page.header[key]!r} as a date (write it as 'd-m-Y H:i', e.g. '20-07-2022 10:00')"))
@@ -603,6 +628,18 @@ def _structure_key(scan: ScanResult) -> tuple:
 
 _REGEX_CHARS = re.compile(r"[.^$*+?{}\[\]\\|()]")
 _REGEX_CHARS_BUT_DOT = re.compile(r"[\^$*+?{}\[\]\\|()]")
+
+
+#: An absolute address whose scheme and host are written out (no `$1` from the request in them).
+_AUTHORED_ABSOLUTE = re.compile(r"^https?://[^/$\\]+(?:[/?#]|$)", re.I)
+_ABSOLUTE = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
+
+
+def _safe_location(location: str) -> str:
+    """A redirect target: an authored absolute http(s) address, else a path on this site."""
+    if _ABSOLUTE.match(location):
+        return location if _AUTHORED_ABSOLUTE.match(location) and "\n" not in location else "/"
+    return local_location(location)
 
 
 def _redirect_target(value: str, default: int) -> tuple[str, int]:

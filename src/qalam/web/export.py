@@ -50,6 +50,8 @@ class BuildReport:
     broken: list[tuple[str, str]] = field(default_factory=list)  # (page that links, link)
     errors: list[tuple[str, int]] = field(default_factory=list)  # (URL, status) for 5xx answers
     warnings: list[str] = field(default_factory=list)
+    #: Output paths refused because they would leave the output folder (urlpaths.OutputFolder).
+    refused: list[str] = field(default_factory=list)
     seconds: float = 0.0
     rendered: int = 0  # URLs rendered (an incremental build renders only what a change affects)
     #: Why every URL was rendered ("" when the build was incremental).
@@ -656,7 +658,9 @@ class OutputTree:
     manifest records; :meth:`finish` removes the files this build did not produce."""
 
     def __init__(self, out: Path):
-        out.mkdir(parents=True, exist_ok=True)
+        from qalam.content.urlpaths import OutputFolder, PathEscape
+
+        self.folder = OutputFolder(out)  # every write and delete proven to stay inside `out`
         self.out = out
         self.kept_state: BuildState | None = None  # the last build's state, if still in memory
         try:
@@ -666,13 +670,18 @@ class OutputTree:
             self.manifest, self.old = {}, {}
         if not isinstance(self.manifest, dict) or not isinstance(self.old, dict):
             self.manifest, self.old = {}, {}
+        self.report = BuildReport()
+        for name in list(self.old):
+            try:
+                self.folder.path(name)
+            except (PathEscape, TypeError):
+                self.report.refused.append(f"ignored in the last build's manifest: {name!r}")
+                del self.old[name]
         self.hashes: dict[str, str] = {}  # what this build produced: path -> sha256
         self.produced: set[str] = set()  # files this build added (the first URL for a file wins)
         self.manifest_extra: dict = {}  # the incremental build state, kept beside the hashes
-        self._folders: set[Path] = set()  # folders known to exist
         self._writer = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="qalam-write")
         self._pending: collections.deque[concurrent.futures.Future] = collections.deque()
-        self.report = BuildReport()
 
     def keep_unrendered(self) -> None:
         """An incremental build: the last build's files stay unless this one replaces them."""
@@ -681,32 +690,47 @@ class OutputTree:
     def add(self, name: str, data: bytes) -> None:
         if name in self.produced:
             return  # two URLs for one file (the first one wins, as it would on a static host)
+        from qalam.content.urlpaths import PathEscape
+
+        try:
+            target = self.folder.path(name)
+        except PathEscape as err:
+            self.report.refused.append(str(err))
+            return
         self.produced.add(name)
         digest = hashlib.sha256(data).hexdigest()
         self.hashes[name] = digest
-        target = self.out / name
-        if self.old.get(name) == digest and target.is_file():
+        if self.old.get(name) == digest and target.is_file() and not target.is_symlink():
             self.report.unchanged += 1
             return
         self.report.written.append(name)
         # Writes go to threads (file system calls release the GIL): rendering goes on meanwhile.
-        self._pending.append(self._writer.submit(self._write, target, data))
+        self._pending.append(self._writer.submit(self._write, name, data))
         if len(self._pending) > 512:  # bounded: a big site is never all in memory
             self._pending.popleft().result()
 
-    def _write(self, target: Path, data: bytes) -> None:
-        if target.parent not in self._folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
-        target.write_bytes(data)
+    def _write(self, name: str, data: bytes) -> None:
+        from qalam.content.urlpaths import PathEscape
+
+        try:
+            self.folder.write(name, data)
+        except PathEscape as err:  # a link or a file where a folder should be, in the output
+            self.report.refused.append(str(err))
+            self.hashes.pop(name, None)
 
     def finish(self, state: BuildState | None = None) -> BuildReport:
         while self._pending:
             self._pending.popleft().result()  # a write that failed raises here
         self._writer.shutdown()
+        from qalam.content.urlpaths import PathEscape
+
         for name in sorted(set(self.old) - set(self.hashes)):
-            (self.out / name).unlink(missing_ok=True)
-            _prune(self.out, (self.out / name).parent)
+            # Names from the last manifest: a file anyone could edit, so each is checked again.
+            try:
+                self.folder.remove(name)
+            except PathEscape as err:
+                self.report.refused.append(f"not deleted: {err}")
+                continue
             self.report.removed.append(name)
         self.write_manifest(state)
         self.report.files = len(self.hashes)
@@ -741,12 +765,6 @@ def _read_manifest(path: Path) -> tuple[dict, BuildState | None]:
     if kept is not None and kept[0] == (st.st_mtime_ns, st.st_size):
         return kept[1], kept[2]
     return json.loads(path.read_text(encoding="utf-8")), None
-
-
-def _prune(out: Path, folder: Path) -> None:
-    while folder != out and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
 
 
 # --- link check ---------------------------------------------------------------------------------

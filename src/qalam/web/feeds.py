@@ -353,7 +353,9 @@ def feed_view(request: HttpRequest, fmt: str = "rss", first: str | None = None, 
 
         return dispatch(request)
     if request.path != scope.path and urllib.parse.unquote(scope.path) != request.path:
-        return HttpResponseRedirect(scope.path)  # e.g. /feed.rss -> /kk/feed.rss, /KK/ -> /kk/
+        from qalam.content.urlpaths import local_location
+
+        return HttpResponseRedirect(local_location(scope.path))  # e.g. /feed.rss -> /kk/feed.rss, /KK/ -> /kk/
     return (FULL_TEXT if full_text else FEEDS[fmt])(request, scope)
 
 
