@@ -66,7 +66,8 @@ def client_for():
 
     def make(site):
         set_site(site)
-        return Client()
+        # A loopback host: a site without a base URL answers only loopback and its `qalam.hosts`.
+        return Client(SERVER_NAME="localhost")
 
     return make
 

@@ -91,7 +91,7 @@ def test_language_rss_lists_published_articles_newest_first(news):
     assert feed.version == "rss20"
     assert feed.feed.title == "Qalam Times"
     assert feed.feed.language == "kk"
-    assert feed.feed.link == "http://testserver/kk"
+    assert feed.feed.link == "http://localhost/kk"
     # The draft, the scheduled and the hidden article, other languages and non-articles are left out.
     assert titles(feed) == ["Жаңа емхана", "Концерт", "Ескі жаңалық"]
 
@@ -100,18 +100,18 @@ def test_rss_item_fields(news):
     _site, client = news
     r = client.get("/kk/feed.rss")
     entry = parse(r).entries[0]
-    url = "http://testserver/kk/news/fresh"
+    url = "http://localhost/kk/news/fresh"
     assert entry.link == url and entry.id == url
     assert f'<guid isPermaLink="true">{url}</guid>' in r.content.decode()
     # Written in Asia/Almaty: the offset travels with the date.
     assert "<pubDate>Mon, 23 Nov 2026 16:00:00 +0500</pubDate>" in r.content.decode()
     assert datetime(*entry.published_parsed[:6], tzinfo=timezone.utc) == datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc)
     # The summary (up to ===) as HTML, with root-relative links made absolute.
-    assert entry.summary == '<p>Лид <a href="http://testserver/kk/about">біз туралы</a>.</p>'
+    assert entry.summary == '<p>Лид <a href="http://localhost/kk/about">біз туралы</a>.</p>'
     assert entry.author == "Айгүл Сейітова, Ерлан Нұров"
     assert [t.term for t in entry.tags] == ["Жаңалықтар", "Денсаулық", "Медицина", "ауыл"]
     [enclosure] = entry.enclosures
-    assert enclosure.href == "http://testserver/user/pages/02.news/01.fresh/lead.png"
+    assert enclosure.href == "http://localhost/user/pages/02.news/01.fresh/lead.png"
     assert enclosure.type == "image/png" and enclosure.length == str(len(PNG))
 
 
@@ -121,7 +121,7 @@ def test_russian_feed_has_russian_articles_only(news):
     assert feed.feed.language == "ru"
     # Kazakh-only articles reach /ru/ through the fallback chain, but they are not Russian articles.
     assert titles(feed) == ["Новая поликлиника"]
-    assert feed.entries[0].link == "http://testserver/ru/news/fresh"
+    assert feed.entries[0].link == "http://localhost/ru/news/fresh"
 
 
 def test_feed_limit_setting(make_site, client_for):
@@ -138,7 +138,7 @@ def test_site_url_makes_every_link_absolute_to_it(make_site, client_for):
     assert feed.entries[0].link == "https://qalam.example.kz/kk/news/fresh"
     assert feed.entries[0].enclosures[0].href.startswith("https://qalam.example.kz/user/pages/")
     assert 'href="https://qalam.example.kz/kk/feed.rss" rel="self"' in r.content.decode()
-    assert "testserver" not in r.content.decode()
+    assert "localhost" not in r.content.decode()
 
 
 # --- Atom and JSON Feed -----------------------------------------------------------------------
@@ -163,15 +163,15 @@ def test_json_feed(news):
     data = json.loads(r.content)
     assert data["version"] == "https://jsonfeed.org/version/1.1"
     assert data["language"] == "kk"
-    assert data["title"] == "Qalam Times" and data["home_page_url"] == "http://testserver/kk"
-    assert data["feed_url"] == "http://testserver/kk/feed.json"
+    assert data["title"] == "Qalam Times" and data["home_page_url"] == "http://localhost/kk"
+    assert data["feed_url"] == "http://localhost/kk/feed.json"
     assert data["authors"] == [{"name": "Редакция"}]
     assert [i["title"] for i in data["items"]] == ["Жаңа емхана", "Концерт", "Ескі жаңалық"]
     first = data["items"][0]
-    assert first["id"] == first["url"] == "http://testserver/kk/news/fresh"
+    assert first["id"] == first["url"] == "http://localhost/kk/news/fresh"
     assert first["date_published"] == "2026-11-23T16:00:00+05:00"
     assert first["authors"] == [{"name": "Айгүл Сейітова"}, {"name": "Ерлан Нұров"}]
-    assert first["image"] == "http://testserver/user/pages/02.news/01.fresh/lead.png"
+    assert first["image"] == "http://localhost/user/pages/02.news/01.fresh/lead.png"
     assert first["tags"] == ["Жаңалықтар", "Денсаулық", "Медицина", "ауыл"]
     assert first["content_html"].startswith("<p>Лид") and "Толық мәтін" not in first["content_html"]
     assert first["language"] == "kk"
@@ -183,7 +183,7 @@ def test_section_feed(news):
     feed = parse(client.get("/kk/culture/feed.rss"))
     assert titles(feed) == ["Концерт"]
     assert feed.feed.title == "Qalam Times — Мәдениет"
-    assert feed.feed.link == "http://testserver/kk/culture"
+    assert feed.feed.link == "http://localhost/kk/culture"
     assert titles(parse(client.get("/kk/news/feed.atom"))) == ["Жаңа емхана", "Ескі жаңалық"]
     assert client.get("/kk/sport/feed.rss").status_code == 404
 
@@ -198,7 +198,7 @@ def test_tag_feed_with_a_cyrillic_tag(news):
     # Tags compare case-insensitively ("Медицина" and "медицина"); the scheduled one is left out.
     assert titles(feed) == ["Жаңа емхана", "Ескі жаңалық"]
     assert feed.feed.title == "Qalam Times — #Медицина"  # as the newest article spells it
-    assert f'href="http://testserver/kk/tag/{MEDICINE}/feed.rss" rel="self"' in r.content.decode()
+    assert f'href="http://localhost/kk/tag/{MEDICINE}/feed.rss" rel="self"' in r.content.decode()
     r = client.get(f"/kk/tag/{MEDICINE}/feed.json")
     assert [i["title"] for i in json.loads(r.content)["items"]] == ["Жаңа емхана", "Ескі жаңалық"]
     # One URL per tag, in lower case: other spellings redirect there.
@@ -222,7 +222,7 @@ def test_full_text_rss_for_yandex(news):
     # The whole article as plain text: summary, body after ===, image caption; no markup.
     assert full.splitlines() == ["Лид біз туралы.", "Толық мәтін: ішінде.", "Сурет"]
     assert items[0].find("yandex:genre", ns).text == "message"
-    assert items[0].find("description").text == '<p>Лид <a href="http://testserver/kk/about">біз туралы</a>.</p>'
+    assert items[0].find("description").text == '<p>Лид <a href="http://localhost/kk/about">біз туралы</a>.</p>'
     assert all(item.find("yandex:full-text", ns) is not None for item in items)
     assert b'xmlns:yandex="http://news.yandex.ru"' in r.content
 
@@ -265,7 +265,7 @@ def test_site_without_languages(make_site, client_for):
     client = client_for(site)
     feed = parse(client.get("/feed.rss"))
     assert feed.feed.language == "ru"  # site.default_lang
-    assert titles(feed) == ["Пост"] and feed.entries[0].link == "http://testserver/blog/post"
+    assert titles(feed) == ["Пост"] and feed.entries[0].link == "http://localhost/blog/post"
     assert titles(parse(client.get("/blog/feed.atom"))) == ["Пост"]
     assert titles(parse(client.get("/tag/%D0%B6%D0%B8%D0%B7%D0%BD%D1%8C/feed.rss"))) == ["Пост"]
     assert json.loads(client.get("/feed.json").content)["language"] == "ru"
@@ -277,7 +277,7 @@ def test_default_language_without_prefix(make_site, client_for):
     files = news_files(**{"config/system.yaml": SYSTEM.replace("default_lang: kk", "default_lang: kk\n      include_default_lang: false")})
     client = client_for(make_site(files))
     feed = parse(client.get("/feed.rss"))
-    assert feed.feed.language == "kk" and feed.entries[0].link == "http://testserver/news/fresh"
+    assert feed.feed.language == "kk" and feed.entries[0].link == "http://localhost/news/fresh"
     assert titles(parse(client.get("/news/feed.rss"))) == ["Жаңа емхана", "Ескі жаңалық"]
     assert client.get("/kk/feed.rss")["Location"] == "/feed.rss"
     assert parse(client.get("/ru/feed.rss")).feed.language == "ru"

@@ -353,7 +353,7 @@ def served(tmp_path_factory):
             cache[(key, now)] = open_fixture_site(spec.folder, tmp, now=now, config=spec.config, sub=spec.sub)
         site = cache[(key, now)]
         set_site(site)
-        return site, Client()
+        return site, Client(SERVER_NAME="localhost")
 
     yield get
     for site in cache.values():

@@ -109,9 +109,9 @@ def call(app, path: str, headers=(), method: str = "GET", query: bytes = b"") ->
         scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "scheme": "http",
             "method": method, "path": path, "raw_path": path.encode(), "query_string": query, "root_path": "",
-            "headers": [(k.encode(), v.encode()) for k, v in [("host", "testserver"), *headers] if k != "host" or
-                        not any(h == "host" for h, _ in headers) or v != "testserver"],
-            "client": ("127.0.0.1", 1234), "server": ("testserver", 80),
+            "headers": [(k.encode(), v.encode()) for k, v in [("host", "localhost"), *headers] if k != "host" or
+                        not any(h == "host" for h, _ in headers) or v != "localhost"],
+            "client": ("127.0.0.1", 1234), "server": ("localhost", 80),
         }
         await app(scope, receive, send)
         return sent
@@ -353,13 +353,33 @@ def test_lru_is_bounded_by_bytes(served):
 
 
 def test_host_is_part_of_the_key(served):
-    _site, _clock, make_app = served
+    site, _clock, make_app = served
+    site.config.data["qalam"]["hosts"] = ["other.example"]  # a second name the site answers to
     app, django = make_app()
     assert call(app, "/kk/news/old").headers["x-cache"] == "MISS"
     other = call(app, "/kk/news/old", [("host", "other.example")])
     assert other.headers["x-cache"] == "MISS" and len(app) == 2
-    assert call(app, "/kk/news/old", [("host", "OTHER.example")]).headers["x-cache"] == "HIT"
+    assert call(app, "/kk/news/old", [("host", "OTHER.example:80")]).headers["x-cache"] == "HIT"
     assert len(django.calls) == 2
+
+
+def test_a_forged_host_never_reaches_django_or_the_cache(served):
+    _site, _clock, make_app = served
+    app, django = make_app()
+    for host in ("evil.example", "localhost.evil.example", "127.0.0.1.evil", "evil.example:8000", ""):
+        r = call(app, "/kk/news/old", [("host", host)])
+        assert r.status == 400 and "x-cache" not in r.headers, host
+    assert len(app) == 0 and django.calls == []
+
+
+def test_with_a_base_url_the_host_does_not_split_the_cache(served):
+    site, _clock, make_app = served
+    site.config.data["site"]["base_url"] = "https://news.example.kz"
+    app, django = make_app()
+    first = call(app, "/kk/news/old")
+    assert 'href="https://news.example.kz/kk/news/old"' in first.text
+    again = call(app, "/kk/news/old", [("host", "news.example.kz")])
+    assert again.headers["x-cache"] == "HIT" and len(django.calls) == 1
 
 
 def test_concurrent_misses_are_rendered_once(served):
@@ -389,7 +409,7 @@ def test_concurrent_misses_are_rendered_once(served):
                 sent.append(message)
 
             scope = {"type": "http", "method": "GET", "path": "/a", "query_string": b"", "scheme": "http",
-                     "headers": [(b"host", b"testserver")]}
+                     "headers": [(b"host", b"localhost")]}
             await app(scope, receive, send)
             return sent
 

@@ -21,7 +21,7 @@ from qalam.content.site import Site, SiteError
 err_console = Console(stderr=True)
 
 
-def open_site(path: str, *, rebuild: bool = False, quiet: bool = False) -> Site:
+def open_site(path: str, *, rebuild: bool = False, quiet: bool = False, overrides: dict | None = None) -> Site:
     """Open a site, showing a progress bar while the index is (re)built."""
     try:
         with Progress(
@@ -33,7 +33,7 @@ def open_site(path: str, *, rebuild: bool = False, quiet: bool = False) -> Site:
             def report(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            site = Site(path, progress=report) if not rebuild else Site(path, progress=report, rebuild=True)
+            site = Site(path, progress=report, rebuild=rebuild, config_overrides=overrides)
     except SiteError as err:
         raise click.ClickException(str(err)) from err
     return site
@@ -79,7 +79,17 @@ class _Workers(click.ParamType):
 @click.option("--server", type=click.Choice(["uvicorn", "granian"]), default="uvicorn", show_default=True,
               help="HTTP server (granian: pip install 'qalam[granian]').")
 @click.option("--no-watch", is_flag=True, help="Do not watch the folder for changes.")
-def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: bool) -> None:
+@click.option("--base-url", default=None,
+              help="The site's public address (https://example.kz): absolute URLs are built from it, "
+                   "never from a request's Host (overrides site.base_url).")
+@click.option("--proxy-headers", is_flag=True,
+              help="Believe X-Forwarded-For/-Proto from a reverse proxy on 127.0.0.1 (or --forwarded-allow-ips).")
+@click.option("--forwarded-allow-ips", default=None,
+              help="Comma-separated proxy addresses whose forwarded headers are believed (implies --proxy-headers).")
+@click.option("--header-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds a client may take to send its request headers before the connection is closed.")
+def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: bool, base_url: str | None,
+          proxy_headers: bool, forwarded_allow_ips: str | None, header_timeout: float) -> None:
     """Serve SITE (a Grav `user/` folder or a folder holding one) over HTTP."""
     import os
 
@@ -87,6 +97,17 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
 
     from qalam.web import counter as view_counter
     from qalam.web import serving
+    from qalam.web.slowclients import ENV_HEADER_TIMEOUT, HeaderTimeoutProtocol
+
+    if base_url is not None:
+        from qalam.content.config import _http_base
+
+        if not _http_base(base_url.strip()):
+            raise click.UsageError(f"--base-url: {base_url!r} is not an http(s) address (e.g. https://example.kz)")
+        os.environ[serving.ENV_BASE_URL] = base_url.strip()
+    if proxy_headers or forwarded_allow_ips:
+        os.environ[serving.ENV_TRUSTED_PROXIES] = forwarded_allow_ips or "127.0.0.1"
+    os.environ[ENV_HEADER_TIMEOUT] = str(header_timeout)
 
     if server == "granian":
         import importlib.util
@@ -94,7 +115,8 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
         if importlib.util.find_spec("granian") is None:
             raise click.UsageError("--server granian: granian is not installed; pip install 'qalam[granian]'")
     started = time.perf_counter()
-    the_site = open_site(site)  # the index is brought up to date once, here, with a progress bar
+    # the index is brought up to date once, here, with a progress bar
+    the_site = open_site(site, overrides=serving.config_overrides())
     langs = ", ".join(the_site.language_codes) if the_site.languages.enabled else "single language"
     err_console.print(
         f"[bold green]Qalam[/] serving [bold]{the_site.user_dir}[/] ({langs}; "
@@ -105,7 +127,10 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
     )
     # uvloop and httptools when installed (uvicorn[standard]); the ASGI lifespan starts and
     # stops each process's background services (web/serving.py).
-    options = dict(host=host, port=port, log_level="warning", lifespan="on", loop="auto", http="auto")
+    # Forwarded headers are handled by the app (web/serving.build_app) and only when configured:
+    # uvicorn's own default believes them from 127.0.0.1, which a site must opt into.
+    options = dict(host=host, port=port, log_level="warning", lifespan="on", loop="auto",
+                   http=HeaderTimeoutProtocol, proxy_headers=False)
     if workers == 1 and server == "uvicorn":
         # The beacon, then the page cache (memory, then disk), then Django (docs/serving.md).
         app = serving.ServingApp(the_site, watch=not no_watch)

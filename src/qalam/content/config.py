@@ -15,6 +15,7 @@ import copy
 import os
 import functools
 import re
+import urllib.parse
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "site": {
         "title": "Qalam",
+        "base_url": "",
         "default_lang": "en",
         "author": {"name": "", "email": ""},
         "taxonomies": ["category", "tag"],
@@ -88,6 +90,8 @@ DEFAULTS: dict[str, Any] = {
         "theme": "default",
         "timezone": "Asia/Almaty",
         "max_page_bytes": "4MB",
+        "hosts": [],
+        "proxy": {"trusted": []},
         "cache": {"max_age": 60},
         "page_size": 10,
         "site_url": "",
@@ -150,6 +154,9 @@ OPTIONS: dict[str, str] = {
     "site.redirects": "Old path (or regex) -> new path, answered with a redirect.",
     "site.routes": "Extra path (or regex) -> page route, served without a redirect.",
     "media.types": "File extensions served as page media.",
+    "site.base_url": "The site's public address (https://example.kz): every absolute URL (canonical, hreflang, Open Graph, JSON-LD, feeds, sitemaps) is built from it, never from a request's Host. `qalam.site_url` is the same setting under its older name.",
+    "qalam.hosts": "Host names accepted in requests besides loopback and the base URL's host (a request naming another host gets 400).",
+    "qalam.proxy.trusted": "Addresses of reverse proxies whose X-Forwarded-For/-Proto headers are believed (`qalam serve --proxy-headers` sets 127.0.0.1).",
     "qalam.max_page_bytes": "Largest page file read, in bytes or with a unit (`4MB`); a bigger one is a `check` error and a notice on the page.",
     "qalam.theme": "Theme name (`default`) or path to a theme folder with `templates/` and `static/`.",
     "qalam.timezone": "Time zone used when `system.timezone` is empty (Asia/Almaty).",
@@ -305,6 +312,31 @@ class Config:
         return [str(fmt)] if fmt else []
 
     @property
+    def base_url(self) -> str | None:
+        """``site.base_url`` (or ``qalam.site_url``) without its trailing slash; None when unset or
+        not an http(s) address (`check` reports that)."""
+        for key in ("site.base_url", "qalam.site_url"):
+            value = str(self.get(key) or "").strip()
+            if value:
+                return value.rstrip("/") if _http_base(value) else None
+        return None
+
+    @property
+    def hosts(self) -> set[str]:
+        """Host names (lower case, no port) a request may name: loopback, the base URL's host and
+        ``qalam.hosts``."""
+        names = {"localhost", "127.0.0.1", "::1", "[::1]"}
+        base = self.base_url
+        if base:
+            names.add((urllib.parse.urlsplit(base).hostname or "").lower())
+        extra = self.get("qalam.hosts") or []
+        if isinstance(extra, str):
+            extra = [h.strip() for h in extra.split(",")]
+        if isinstance(extra, list):
+            names.update(str(h).strip().lower() for h in extra if str(h).strip())
+        return names
+
+    @property
     def max_page_bytes(self) -> int:
         value = self.get("qalam.max_page_bytes")
         if value in (None, ""):
@@ -317,6 +349,11 @@ class Config:
     @property
     def title(self) -> str:
         return str(self.get("site.title") or "")
+
+
+def _http_base(value: str) -> bool:
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
 
 
 def _size(value) -> int:
@@ -413,6 +450,11 @@ def validate(config: Config) -> list[Problem]:
     order_dir = str(config.get("system.pages.order.dir") or "asc").lower()
     if order_dir not in ("asc", "desc"):
         bad("system", f"pages.order.dir: {order_dir!r} must be asc or desc")
+    for key in ("site.base_url", "qalam.site_url"):
+        value = str(config.get(key) or "").strip()
+        if value and not _http_base(value):
+            file, name = key.split(".", 1)
+            bad(file, f"{name}: {value!r} is not an http(s) address (write e.g. https://example.kz)")
     size = config.get("qalam.max_page_bytes")
     if size not in (None, ""):
         try:

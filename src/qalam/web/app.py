@@ -50,6 +50,7 @@ def configure(*, debug: bool = False) -> None:
                 ROOT_URLCONF="qalam.web.urls",
                 INSTALLED_APPS=["qalam.web"],
                 MIDDLEWARE=[
+                    "qalam.web.hosts.HostMiddleware",  # 400 for a Host the site does not answer to
                     "django.middleware.security.SecurityMiddleware",
                     "django.middleware.common.CommonMiddleware",
                     "django.middleware.http.ConditionalGetMiddleware",

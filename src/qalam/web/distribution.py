@@ -126,8 +126,7 @@ def _http_url(value: object) -> str | None:
 
 def site_url(site: Site) -> str | None:
     """``qalam.site_url`` without its trailing slash, or None when it is not an http(s) address."""
-    url = _http_url(site.config.get("qalam.site_url"))
-    return url.rstrip("/") if url else None
+    return site.config.base_url
 
 
 def indexnow_key(site: Site) -> str | None:

@@ -283,7 +283,7 @@ def _orders_by_modified(site: Site) -> bool:
 
 def _base_url(site: Site, given: str | None) -> tuple[str, list[str]]:
     """``--base-url``, else ``qalam.site_url``, else a local address and a warning."""
-    base = given or str(site.config.get("qalam.site_url") or "").strip()
+    base = given or site.config.base_url or ""
     if base:
         return base.rstrip("/"), []
     return FALLBACK_BASE, [
@@ -353,8 +353,10 @@ class Renderer:
         parts = urllib.parse.urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.origin_slash = self.origin + "/"
-        https = {"wsgi.url_scheme": "https"} if parts.scheme == "https" else {}
-        self.requests = RequestFactory(HTTP_HOST=parts.netloc, **https)
+        # RequestFactory's own `secure` argument sets the scheme (a `wsgi.url_scheme` default is
+        # overwritten by it: that was how `--base-url https://…` gave http:// canonicals).
+        self.secure = parts.scheme == "https"
+        self.requests = RequestFactory(HTTP_HOST=parts.netloc)
         # site-absolute link -> decoded path: base-independent, kept across builds (--watch)
         self._local: dict[str, str | None] = _LOCAL_LINKS.setdefault(self.origin, {})
         if len(self._local) > 1_000_000:
@@ -441,7 +443,7 @@ class Renderer:
             match = resolve(path)
         except Resolver404:
             return None
-        request = self.requests.get(url)
+        request = self.requests.get(url, secure=self.secure)
         if match.func is page_views.dispatch:
             res = self.site.resolve(path)
             if res.kind == "not_found" and not page_views.may_generate(self.site, path, res):
@@ -482,7 +484,8 @@ class Renderer:
 
         from .views.page import not_found
 
-        request = RequestFactory().get("/404.html", HTTP_HOST=urllib.parse.urlsplit(self.origin).netloc)
+        request = RequestFactory().get("/404.html", HTTP_HOST=urllib.parse.urlsplit(self.origin).netloc,
+                                       secure=self.secure)
         return not_found(request, self.site.default_lang).content
 
 
@@ -612,12 +615,13 @@ def _templates_fixed():
 def _site_url(site: Site, base_url: str):
     """``--base-url`` as ``qalam.site_url`` for the length of the build (feeds, sitemaps, OG)."""
     qalam = site.config.data.setdefault("qalam", {})
-    saved = qalam.get("site_url")
-    qalam["site_url"] = base_url
+    site_cfg = site.config.data.setdefault("site", {})
+    saved = qalam.get("site_url"), site_cfg.get("base_url")
+    qalam["site_url"] = site_cfg["base_url"] = base_url
     try:
         yield
     finally:
-        qalam["site_url"] = saved
+        qalam["site_url"], site_cfg["base_url"] = saved
 
 
 # --- redirects ----------------------------------------------------------------------------------

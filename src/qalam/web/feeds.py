@@ -134,15 +134,13 @@ class FeedScope:
 
 
 def site_base(site: Site, request: HttpRequest) -> str:
-    """``qalam.site_url`` when set, else the scheme and host the request came to."""
-    configured = str(site.config.get("qalam.site_url") or "").strip().rstrip("/")
-    return configured or f"{request.scheme}://{request.get_host()}"
+    """The base URL when configured, else the scheme and (allowed) host the request came to."""
+    from .hosts import origin
+
+    return origin(site, request)
 
 
-def absolute_url(base: str, path: str) -> str:
-    if path.startswith(("http://", "https://")):
-        return iri_to_uri(path)
-    return iri_to_uri(base + (path if path.startswith("/") else "/" + path))
+from .hosts import absolute_url  # noqa: E402 — one definition (web/hosts.py)
 
 
 def feed_path(site: Site, lang: str | None = None, *, section: str | None = None, tag: str | None = None,

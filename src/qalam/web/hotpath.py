@@ -227,8 +227,16 @@ class PageCacheASGI:
 
         head = scope["method"] == "HEAD"
         site = self.site
+        config = site.config
+        name = _host_name(host)
+        if name not in config.hosts:
+            # A forged Host never reaches a page or the cache (docs/security.md); Django's
+            # HostMiddleware answers the same for what does not come through here.
+            return await _bad_host(send)
         now = site.now().timestamp()
-        key = (scope.get("scheme", "http"), host.lower(), scope.get("path", ""))
+        # With a base URL, no byte of a page depends on the Host or scheme it was asked with.
+        key = ("", "", scope.get("path", "")) if config.base_url else \
+            (scope.get("scheme", "http"), name, scope.get("path", ""))
         entry = self._get(key, site.version, now)
         if entry is None and self.disk is not None and key not in self._pending:
             entry = self._load(key, site.version, now)  # another worker, or before a restart
@@ -387,6 +395,21 @@ def _not_modified(entry: Entry, inm: bytes | None, ims: bytes | None) -> bool:
 
 def _weak(tag: bytes) -> bytes:
     return tag[2:] if tag.startswith(b"W/") else tag
+
+
+def _host_name(host: bytes) -> str:
+    """``b"Example.KZ:8000"`` -> ``"example.kz"`` (as web/hosts.host_name, without Django)."""
+    text = host.decode("latin-1").strip().lower()
+    if text.startswith("["):
+        return text.split("]", 1)[0] + "]"
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+
+
+async def _bad_host(send) -> None:
+    body = b"400 Bad Request: this site does not answer to that host name\n"
+    await send({"type": "http.response.start", "status": 400, "headers": [
+        (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _without_valid_until(send):

@@ -34,6 +34,20 @@ log = logging.getLogger("qalam.serve")
 #: Environment variables :func:`app_factory` reads (set by ``qalam serve`` for its workers).
 ENV_SITE = "QALAM_SERVE_SITE"
 ENV_WATCH = "QALAM_SERVE_WATCH"
+#: `qalam serve --base-url` and the trusted proxy addresses, for every worker process.
+ENV_BASE_URL = "QALAM_BASE_URL"
+ENV_TRUSTED_PROXIES = "QALAM_TRUSTED_PROXIES"
+
+
+def config_overrides() -> dict | None:
+    """Config set on the `qalam serve` command line (passed to workers in the environment)."""
+    out: dict = {}
+    if os.environ.get(ENV_BASE_URL):
+        out["site"] = {"base_url": os.environ[ENV_BASE_URL]}
+    if os.environ.get(ENV_TRUSTED_PROXIES):
+        out["qalam"] = {"proxy": {"trusted": [a.strip() for a in os.environ[ENV_TRUSTED_PROXIES].split(",")
+                                              if a.strip()]}}
+    return out or None
 #: How often a worker that is not the leader tries to take the lock (seconds).
 LEADER_RETRY = 2.0
 
@@ -201,7 +215,17 @@ def build_app(site):
     from .counter import BeaconASGI
     from .hotpath import PageCacheASGI
 
-    return BeaconASGI(PageCacheASGI(get_asgi_application(site), site, disk_dir=site.state_dir / "pagecache"))
+    app = BeaconASGI(PageCacheASGI(get_asgi_application(site), site, disk_dir=site.state_dir / "pagecache"))
+    trusted = site.config.get("qalam.proxy.trusted") or []
+    if isinstance(trusted, str):
+        trusted = [t.strip() for t in trusted.split(",") if t.strip()]
+    if trusted:
+        # X-Forwarded-For/-Proto believed only from these addresses (uvicorn's own middleware, the
+        # same for granian); never X-Forwarded-Host: the host comes from the base URL (web/hosts.py).
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app = ProxyHeadersMiddleware(app, trusted_hosts=[str(t) for t in trusted])
+    return app
 
 
 def app_factory() -> ServingApp:
@@ -211,7 +235,7 @@ def app_factory() -> ServingApp:
     path = os.environ.get(ENV_SITE)
     if not path:
         raise RuntimeError(f"{ENV_SITE} is not set: start workers with `qalam serve SITE --workers N`")
-    site = Site(path)
+    site = Site(path, config_overrides=config_overrides())
     return ServingApp(site, watch=os.environ.get(ENV_WATCH, "1") != "0")
 
 
@@ -221,13 +245,17 @@ def run_granian(host: str, port: int, workers: int) -> None:
     try:
         from granian import Granian
         from granian.constants import Interfaces, Loops
+        from granian.http import HTTP1Settings
         from granian.log import LogLevels
     except ImportError as err:
         raise RuntimeError("granian is not installed: pip install 'qalam[granian]'") from err
+    from .slowclients import header_timeout
+
     Granian(
         "qalam.web.serving:app_factory", factory=True, address=host, port=port, interface=Interfaces.ASGI,
         workers=workers, loop=Loops.auto,  # uvloop when installed
         log_level=LogLevels.warning, respawn_failed_workers=True,
+        http1_settings=HTTP1Settings(header_read_timeout=int(header_timeout() * 1000)),
     ).serve()
 
 

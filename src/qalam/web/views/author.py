@@ -12,6 +12,7 @@ from qalam.content.article import article
 from qalam.content.collections import Listing
 
 from ..app import current_site
+from ..hosts import absolute_for
 from ..context import item_for, language_links, menu
 from ..strings import ui_string
 from ..theme import environment
@@ -67,7 +68,7 @@ def author_page(request: HttpRequest, lang: str, slug: str, page_no: int) -> Htt
         items=pages[(page_no - 1) * per_page: page_no * per_page], total=len(pages), page_no=page_no,
         pages_count=count, limit=per_page, base_url=base, params={"page": str(page_no)} if page_no > 1 else {},
     )
-    switcher, _alts = language_links(site, None, lang, request.build_absolute_uri)
+    switcher, _alts = language_links(site, None, lang, absolute_for(site, request))
     tree = site.tree(lang)
     html = environment().get_template("author.html").render(
         site=site, site_title=site.config.title, lang=lang, html_lang=site.html_lang(lang),
@@ -75,7 +76,7 @@ def author_page(request: HttpRequest, lang: str, slug: str, page_no: int) -> Htt
         items=[item_for(site, p) for p in listing.items],
         home_url=tree.home.url() if tree.home else (site.languages.prefix(lang) or "/"),
         menu=menu(site, lang, None), languages=switcher, alternates=[], metadata=[], body_classes="author",
-        show_sidebar=False, canonical=request.build_absolute_uri(base),
+        show_sidebar=False, canonical=absolute_for(site, request)(base),
     )
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = f"public, max-age={int(site.config.get('qalam.cache.max_age') or 0)}"

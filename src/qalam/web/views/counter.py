@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .. import counter
 from ..app import current_site
+from ..hosts import absolute_for
 from ..context import language_links, menu
 from ..strings import ui_string
 from ..theme import environment
@@ -50,7 +51,7 @@ def popular_page(request: HttpRequest, lang: str, script: str = "") -> HttpRespo
     """The most-read pages of the last 24 hours and 7 days in ``lang``."""
     site = current_site()
     lang = lang if lang in site.language_codes else site.default_lang
-    switcher, _alts = language_links(site, None, lang, request.build_absolute_uri)
+    switcher, _alts = language_links(site, None, lang, absolute_for(site, request))
     for entry in switcher:
         entry["url"] = counter.popular_url(site, entry["code"])
     tree = site.tree(lang)
@@ -79,7 +80,7 @@ def popular_page(request: HttpRequest, lang: str, script: str = "") -> HttpRespo
     # The lists change with every flush; a minute of reuse is plenty.
     response["Cache-Control"] = "public, max-age=60"
     response["Content-Language"] = site.html_lang(lang)
-    response["Link"] = f'<{request.build_absolute_uri(url)}>; rel="canonical"'
+    response["Link"] = f'<{absolute_for(site, request)(url)}>; rel="canonical"'
     return response
 
 

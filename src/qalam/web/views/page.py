@@ -13,6 +13,7 @@ from qalam.content.collections import content_spec
 
 from ..app import current_site
 from ..context import page_context
+from ..hosts import absolute_for
 from ..hotpath import VALID_UNTIL
 from ..strings import ui_string
 from ..theme import environment, page_template
@@ -45,7 +46,7 @@ def respond(request: HttpRequest, site, res) -> HttpResponse:
         if listing.page_no > listing.pages_count:
             return not_found(request, res.lang)
     try:
-        ctx = page_context(site, page, res.lang, listing, request.build_absolute_uri, res.script)
+        ctx = page_context(site, page, res.lang, listing, absolute_for(site, request), res.script)
         html = page_template(page.template_name).render(ctx)
         if res.script == "latn":
             html = latin_edition(site, html, res.lang)

@@ -10,6 +10,7 @@ from qalam.search.backend import SearchQuery
 from qalam.search.service import for_site
 
 from ..app import current_site
+from ..hosts import absolute_for
 from ..context import language_links, menu
 from ..strings import ui_string
 from ..theme import environment
@@ -85,7 +86,7 @@ def search_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
     except BadRequest as err:
         query, error = SearchQuery(q="", lang=lang), str(err)
     results = for_site(site).search(query) if query.q else None
-    switcher, _alts = language_links(site, None, lang, request.build_absolute_uri)
+    switcher, _alts = language_links(site, None, lang, absolute_for(site, request))
     for entry in switcher:
         entry["url"] = site.languages.prefix(entry["code"]) + "/search" + (f"?q={query.q}" if query.q else "")
     tree = site.tree(lang)

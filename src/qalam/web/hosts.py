@@ -1,0 +1,68 @@
+"""Which hosts a request may name, and the origin absolute URLs are built from (docs/security.md).
+
+A forged ``Host`` header must never reach a page: canonical, hreflang, Open Graph, JSON-LD, feed
+and sitemap URLs are built from the configured base URL (``site.base_url`` / ``qalam.site_url``,
+or ``qalam serve --base-url``); without one, from the request, but only for loopback and the
+host names the site lists (``qalam.hosts``): anything else is answered 400 before any view runs
+or any cache is touched. Forwarded headers are believed only from configured proxies (uvicorn's
+``--proxy-headers``/``--forwarded-allow-ips``), never to widen this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.encoding import iri_to_uri
+
+from .app import current_site
+
+
+def host_name(host: str) -> str:
+    """``Example.KZ:8000`` -> ``example.kz``; ``[::1]:8000`` -> ``[::1]``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def host_allowed(site, host: str) -> bool:
+    return host_name(host) in site.config.hosts
+
+
+def origin(site, request: HttpRequest) -> str:
+    """Scheme and host (no trailing slash) of every absolute URL in a response to ``request``."""
+    base = site.config.base_url
+    if base:
+        return base
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def absolute_url(base: str, path: str) -> str:
+    if path.startswith(("http://", "https://")):
+        return iri_to_uri(path)
+    return iri_to_uri(base + (path if path.startswith("/") else "/" + path))
+
+
+def absolute_for(site, request: HttpRequest) -> Callable[[str], str]:
+    """``path -> absolute URL`` for templates (what ``request.build_absolute_uri`` was, minus the Host)."""
+    base = origin(site, request)
+    return lambda path: absolute_url(base, path)
+
+
+def bad_host_response() -> HttpResponse:
+    return HttpResponse(b"400 Bad Request: this site does not answer to that host name\n", status=400,
+                        content_type="text/plain; charset=utf-8")
+
+
+class HostMiddleware:
+    """400 for a ``Host`` the site does not answer to (before any view, cache or session)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
+        if not host_allowed(current_site(), host):
+            return bad_host_response()
+        return self.get_response(request)
