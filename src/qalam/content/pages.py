@@ -33,6 +33,27 @@ def _as_list(value: Any) -> list[str]:
     return [str(value)]
 
 
+def access_rules(value: Any, prefix: str = "") -> dict[str, bool]:
+    """Grav's ``access:`` block flattened: ``{site: {login: true}}`` -> ``{"site.login": True}``.
+
+    Anything that is not a mapping of permissions to yes/no counts as requiring a login (a rule
+    Qalam cannot read must not make a page public)."""
+    if value is None or value == "" or value == {}:
+        return {}
+    if not isinstance(value, dict):
+        return {prefix or "access": True}
+    out: dict[str, bool] = {}
+    for key, item in value.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(item, dict):
+            out.update(access_rules(item, name) or {name: True})
+        elif isinstance(item, (bool, int, str)) or item is None:
+            out[name] = truthy(item) if item is not None else False
+        else:
+            out[name] = True
+    return out
+
+
 class Page:
     """One page (folder) as seen in one language."""
 
@@ -152,6 +173,13 @@ class Page:
                 if route and (problem := route_problem(route)) is not None:
                     self.path_problem = f"{what} {route!r} {problem}"
                     break
+        # --- Grav access rules (login plugin): private until logins exist ------------------
+        #: The permissions a reader needs (`access: {site.login: true}` -> {"site.login": True});
+        #: a page with any is private: never served, listed, indexed or exported (docs/security.md).
+        self.access = access_rules(h.get("access"))
+        self.private = any(self.access.values())
+        if self.private:
+            self._published_header = False
         if self.path_problem is not None:
             self._routable = False
             self._published_header = False

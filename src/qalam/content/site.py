@@ -469,6 +469,8 @@ class Site:
             if location.startswith("/") and not location.startswith("//"):
                 location = self.languages.prefix(lang) + location
             return Resolution("redirect", lang=lang, page=page, location=location, status=status)
+        if page.private:
+            return Resolution("not_found", lang=lang, status=404)  # Grav access rules: no logins yet
         if not page.routable(now):  # includes unpublished pages (routable() is routable && published)
             # A folder without a routable page redirects to its first visible, routable child.
             for child in page.children:
@@ -553,7 +555,7 @@ class Site:
             return None
         folder = "/".join(parts[:-1])
         node = self.scan.nodes.get(folder)
-        if node is None or parts[-1] not in node.media:
+        if node is None or parts[-1] not in node.media or self.node_private(node):
             return None
         path = (self.pages_dir / folder / parts[-1]).resolve()
         try:
@@ -561,6 +563,18 @@ class Site:
         except ValueError:
             return None
         return path
+
+    def node_private(self, node) -> bool:
+        """Whether a page file of this folder, in any language, has Grav access rules: its media
+        are then as private as the page (docs/security.md)."""
+        from .pages import access_rules
+
+        for name, _template in node.files.values():
+            entry = self.index.entries.get(node.file_rel(name))
+            if entry is not None and any(access_rules(entry.header.get("access")).values()):
+                return True
+        fm = self.index.entries.get(node.frontmatter.rel) if node.frontmatter else None
+        return bool(fm and any(access_rules(fm.header.get("access")).values()))
 
     def _page_media(self, tree: LanguageTree, route: str) -> Path | None:
         """``/route/of/page/file.jpg`` (Grav::fallbackUrl): the medium of the page at the dirname."""
@@ -591,6 +605,13 @@ class Site:
                 if page.error:
                     continue
                 rel = f"pages/{page.file_rel}"
+                if page.private:
+                    out.append(Problem(rel, _key_line(self.pages_dir / page.file_rel, "access"),
+                                       "private: the page has Grav access rules (" + ", ".join(
+                                           k for k, v in page.access.items() if v) + "); it is not served, "
+                                       "listed, searched, put in feeds or sitemaps, or exported until Qalam has "
+                                       "logins — remove `access:` to publish it", "warning"))
+                    continue
                 if page.path_problem:
                     out.append(Problem(rel, _key_line(self.pages_dir / page.file_rel, "slug")
                                        or _key_line(self.pages_dir / page.file_rel, "routes"),
