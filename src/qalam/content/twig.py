@@ -152,6 +152,22 @@ MAX_NESTING = 100
 MAX_JSON_NODES = 100_000
 MAX_FORMAT_WIDTH = 1000
 MAX_INT_BITS = 4096
+#: Work budget of one render: characters of every string and items of every list or hash that
+#: filters, functions, methods and ``~`` produce, added up. One value is capped by
+#: MAX_OUTPUT_CHARS / MAX_ITEMS; this caps their sum, so a loop cannot build 100 values just
+#: under the cap (memory), nor grow a list by merging it into itself (quadratic time).
+MAX_WORK_CHARS = 20_000_000
+MAX_WORK_ITEMS = 1_000_000
+#: Methods of strings a template may call: each returns at most about its input's size.
+#: (``ljust``, ``center``, ``zfill``, ``expandtabs``, ``format``, ``join`` ... could build any
+#: size before a check could see it; the Twig filters do those jobs with limits.)
+SAFE_STR_METHODS = frozenset({
+    "capitalize", "casefold", "count", "endswith", "find", "index", "isalnum", "isalpha", "isascii",
+    "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric", "isprintable", "isspace", "istitle",
+    "isupper", "lower", "lstrip", "partition", "removeprefix", "removesuffix", "replace", "rfind", "rindex",
+    "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip", "swapcase", "title",
+    "upper",
+})
 
 
 class TwigSyntaxError(Exception):
@@ -1333,9 +1349,17 @@ def _twig_in(needle: Any, haystack: Any) -> bool:
 
 
 def _limited(iterable: Iterable, limit: int = MAX_ITEMS) -> Iterable:
+    """Items of ``iterable``, at most ``limit``; the render's time limit is checked as they go
+    (a filter's own loop over 10,000 items, called 1,000 times, is long without a template step)."""
+    state = _STATE.get()
     for i, item in enumerate(iterable):
         if i >= limit:
             raise TwigLimitError(f"sequence longer than {limit} items")
+        if not i & 1023 and state is not None:
+            state.check_time()
+            state.items += 1024
+            if state.items > MAX_WORK_ITEMS * 10:
+                raise TwigLimitError("template went through too many list items in all")
         yield item
 
 
@@ -1369,12 +1393,18 @@ class _State:
     deadline: float | None
     steps: int = 0
     warned: set = field(default_factory=set)
+    chars: int = 0  # work budget used (MAX_WORK_CHARS / MAX_WORK_ITEMS)
+    items: int = 0
 
     def tick(self) -> None:
         self.steps += 1
         if self.steps > self.max_steps:
             raise TwigLimitError(f"too many loop iterations or calls (limit {self.max_steps})")
         if self.deadline is not None and not self.steps & 63 and time.monotonic() > self.deadline:
+            raise TwigLimitError("template took too long to render")
+
+    def check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
             raise TwigLimitError("template took too long to render")
 
     def warn_once(self, key: tuple, msg: str, *args: Any) -> None:
@@ -1391,6 +1421,44 @@ def _tick() -> None:
     state = _STATE.get()
     if state is not None:
         state.tick()
+
+
+def _account(value: Any) -> Any:
+    """Check a value a filter, function, method or operator produced against the caps; count it
+    against the render's work budget. Every producer goes through here (one rule, not one check
+    per filter)."""
+    if isinstance(value, str):
+        n = len(value)
+        if n > MAX_OUTPUT_CHARS:
+            raise TwigLimitError(f"string longer than {MAX_OUTPUT_CHARS} characters")
+        state = _STATE.get()
+        if state is not None:
+            state.chars += n
+            if state.chars > MAX_WORK_CHARS:
+                raise TwigLimitError(f"template built more than {MAX_WORK_CHARS} characters in all")
+    elif isinstance(value, (list, tuple, dict, set, frozenset)):
+        n = len(value)
+        if n > MAX_ITEMS:
+            raise TwigLimitError(f"list longer than {MAX_ITEMS} items")
+        state = _STATE.get()
+        if state is not None:
+            state.items += n
+            if state.items > MAX_WORK_ITEMS:
+                raise TwigLimitError(f"template built more than {MAX_WORK_ITEMS} list items in all")
+    return value
+
+
+def _capped(fn: Callable) -> Callable:
+    """``fn`` whose every result goes through :func:`_account` (Jinja's pass_* marks are kept)."""
+    if getattr(fn, "_qalam_capped", False):
+        return fn
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return _account(fn(*args, **kwargs))
+
+    wrapper._qalam_capped = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 def _warn_once(key: tuple, msg: str, *args: Any) -> None:
@@ -1622,7 +1690,7 @@ class _TwigEnvironment(ImmutableSandboxedEnvironment):
             total += len(p)
         if total > self.max_output_chars:
             raise TwigLimitError(f"string longer than {self.max_output_chars} characters")
-        return "".join(parts)
+        return _account("".join(parts))
 
     def twig_concat(self, autoescape: bool, parts: tuple) -> str:
         strs = []
@@ -1634,8 +1702,8 @@ class _TwigEnvironment(ImmutableSandboxedEnvironment):
         if sum(len(s) for s in strs) > self.max_output_chars:
             raise TwigLimitError(f"string longer than {self.max_output_chars} characters")
         if markup and autoescape:
-            return Markup("").join(escape(s) if not hasattr(s, "__html__") else s for s in strs)
-        return "".join(str(s) for s in strs)
+            return _account(Markup("").join(escape(s) if not hasattr(s, "__html__") else s for s in strs))
+        return _account("".join(str(s) for s in strs))
 
     # -- operators -------------------------------------------------------------
     def twig_compare(self, first: Any, *rest: Any) -> bool:
@@ -1651,7 +1719,7 @@ class _TwigEnvironment(ImmutableSandboxedEnvironment):
         if operator == "+" and isinstance(_undef(left), (list, tuple)) and isinstance(_undef(right), (list, tuple)):
             if len(left) + len(right) > self.max_items:
                 raise TwigLimitError(f"list longer than {self.max_items} items")
-            return list(left) + list(right)
+            return _account(list(left) + list(right))
         a, b = _to_number(left), _to_number(right)
         if operator == "+":
             return a + b
@@ -1728,6 +1796,17 @@ class _TwigEnvironment(ImmutableSandboxedEnvironment):
                     return method()
         return value
 
+    def wrap_str_format(self, value: Any) -> Any:  # type: ignore[override]
+        """``'{:>99999999}'.format(x)`` builds any size before a check could see it: refused
+        (Twig has the ``format`` filter, with limits)."""
+        if super().wrap_str_format(value) is None:
+            return None
+
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            raise SecurityError("the string method 'format' is not available in templates (use the format filter)")
+
+        return refused
+
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:  # type: ignore[override]
         raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe")
 
@@ -1737,7 +1816,19 @@ class _TwigEnvironment(ImmutableSandboxedEnvironment):
             if _is_missing_name(__obj):
                 return _missing_function(__obj._undefined_name)
             return __obj
-        return super().call(__context, __obj, *args, **kwargs)
+        if isinstance(getattr(__obj, "__self__", None), (str, bytes)) and callable(__obj):
+            name = getattr(__obj, "__name__", "")
+            if name not in SAFE_STR_METHODS:
+                raise SecurityError(f"the string method {name!r} is not available in templates "
+                                    "(use the Twig filters, which have size limits)")
+            if name == "replace" and len(args) >= 2:
+                s, old, new = __obj.__self__, args[0], args[1]
+                if isinstance(old, str) and isinstance(new, str) and old and \
+                        len(s) + s.count(old) * (len(new) - len(old)) > MAX_OUTPUT_CHARS:
+                    raise TwigLimitError("replace result too long")
+                if isinstance(old, str) and not old and len(s) * (len(new) + 1) > MAX_OUTPUT_CHARS:
+                    raise TwigLimitError("replace result too long")
+        return _account(super().call(__context, __obj, *args, **kwargs))
 
 
 @pass_eval_context
@@ -2020,6 +2111,11 @@ def _strtr(s: str, mapping: Mapping) -> str:
     pairs = {_php_str(k): _php_str(v) for k, v in mapping.items() if _php_str(k) != ""}
     if not pairs:
         return s
+    if len(pairs) == 1:  # the usual case, in C: a million matches must not be a Python loop
+        (old, new), = pairs.items()
+        if len(s) + s.count(old) * (len(new) - len(old)) > MAX_OUTPUT_CHARS:
+            raise TwigLimitError("replace result too long")
+        return s.replace(old, new)
     pattern = re.compile("|".join(re.escape(k) for k in sorted(pairs, key=len, reverse=True)))
     out: list[str] = []
     total = 0
@@ -2079,7 +2175,10 @@ def f_url_encode(value: Any) -> str:
 @pass_eval_context
 def f_nl2br(eval_ctx: Any, value: Any) -> Markup:
     s = value if hasattr(value, "__html__") else (escape(_php_str(value)) if eval_ctx.autoescape else _php_str(value))
-    return Markup(re.sub(r"(\r\n|\n|\r)", r"<br />\1", str(s)))
+    text = str(s)
+    if len(text) + 6 * (text.count("\n") + text.count("\r")) > MAX_OUTPUT_CHARS:
+        raise TwigLimitError("nl2br result too long")
+    return Markup(re.sub(r"(\r\n|\n|\r)", r"<br />\1", text))
 
 
 def f_spaceless(value: Any) -> Markup:
@@ -2301,6 +2400,8 @@ def f_batch(value: Any, size: Any, fill: Any = None, preserve_keys: Any = True) 
     n = int(math.ceil(_to_number(size)))
     if n < 1:
         raise ValueError("batch size must be at least 1")
+    if n > MAX_ITEMS:
+        raise TwigLimitError(f"batch size above {MAX_ITEMS}")
     if value is None:
         return []
     if isinstance(value, Mapping):
@@ -2363,6 +2464,7 @@ def f_format(value: Any, *args: Any) -> str:
     out: list[str] = []
     pos = 0
     argi = 0
+    total = start = 0
     for m in _SPRINTF_RE.finditer(fmt):
         out.append(fmt[pos : m.start()])
         pos = m.end()
@@ -2431,6 +2533,10 @@ def f_format(value: Any, *args: Any) -> str:
             else:
                 s = s.rjust(w, pad)
         out.append(s)
+        total += len(s) + m.start() - start
+        start = pos
+        if total > MAX_OUTPUT_CHARS:  # checked as it grows: 10 arguments of 2 MB are not joined
+            raise TwigLimitError(f"format result longer than {MAX_OUTPUT_CHARS} characters")
     out.append(fmt[pos:])
     return "".join(out)
 
@@ -2656,6 +2762,14 @@ class _Compiled:
     template: Any = None
     rename: frozenset = frozenset()
     error: tuple[int | None, str] | None = None
+    #: (line, message, until): the template exceeded a resource limit; until `until` (monotonic
+    #: time) it is not run again, its error box is returned at once. One hostile or runaway
+    #: template then costs one slow render per LIMIT_RETRY seconds, not one per request.
+    over_limit: tuple[int | None, str, float] | None = None
+
+
+#: Seconds a template that exceeded a limit is answered with its error box without running.
+LIMIT_RETRY = 300.0
 
 
 def _error_line(exc: BaseException) -> int | None:
@@ -2787,7 +2901,7 @@ class TwigRenderer:
             string=f_string, int=f_int, float=f_float, bool=f_bool, array=f_array,
         )  # fmt: skip
         filters.update(extra_filters)
-        env.filters = _Registry(filters, "filter")
+        env.filters = _Registry({k: _capped(v) for k, v in filters.items()}, "filter")
 
         tests = dict(env.tests)
         tests.update(
@@ -2867,7 +2981,7 @@ class TwigRenderer:
             "_twig_ends_with": _twig_ends_with, "_twig_cmp": _php_cmp, "_twig_arrow": fn_arrow,
         }  # fmt: skip
         globals_.update(extra_functions)
-        env.globals = globals_
+        env.globals = {k: _capped(v) if callable(v) and not isinstance(v, type) else v for k, v in globals_.items()}
 
     # -- compilation ------------------------------------------------------------------
     def _arrow_expr(self, body: str) -> Any:
@@ -2951,6 +3065,11 @@ class TwigRenderer:
         if compiled.error is not None:
             line, message = compiled.error
             return self._error(source, name, line, message, "syntax error")
+        if compiled.over_limit is not None:
+            line, message, until = compiled.over_limit
+            if time.monotonic() < until:
+                return self._error(source, name, line, message, "limit exceeded")
+            compiled.over_limit = None
         ctx: dict[str, Any] = {}
         if isinstance(context, Mapping):
             for k, v in context.items():
@@ -2975,8 +3094,9 @@ class TwigRenderer:
             if isinstance(exc, RecursionError):
                 message = "maximum recursion depth exceeded (runaway macro?)"
             kind = "sandbox error" if isinstance(exc, SecurityError) and not isinstance(exc, TwigLimitError) else "error"
-            if isinstance(exc, TwigLimitError):
+            if isinstance(exc, (TwigLimitError, MemoryError, RecursionError)):
                 kind = "limit exceeded"
+                compiled.over_limit = (_error_line(exc), message, time.monotonic() + LIMIT_RETRY)
             return self._error(source, name, _error_line(exc), message, kind)
         finally:
             _STATE.reset(token)
