@@ -1976,13 +1976,21 @@ def _json_default(obj: Any) -> Any:
 
 
 def _json_count(value: Any, budget: list[int], depth: int = 0) -> None:
+    """Count values (``budget[0]``) and, in ``budget[1]`` if given, the characters of the strings
+    (a JSON text is at least that long): both checked before anything is encoded."""
     budget[0] -= 1
     if budget[0] < 0:
         raise TwigLimitError(f"json_encode: more than {MAX_JSON_NODES} values")
     if depth > MAX_NESTING:
         raise TwigLimitError("json_encode: structure nested too deeply")
+    if len(budget) > 1 and isinstance(value, str):
+        budget[1] -= len(value) + 2
+        if budget[1] < 0:
+            raise TwigLimitError(f"json_encode result longer than {MAX_OUTPUT_CHARS} characters")
     if isinstance(value, Mapping):
-        for v in value.values():
+        for k, v in value.items():
+            if len(budget) > 1:
+                budget[1] -= len(str(k)) + 4
             _json_count(v, budget, depth + 1)
     elif isinstance(value, (list, tuple, set, frozenset)):
         for v in value:
@@ -1991,7 +1999,7 @@ def _json_count(value: Any, budget: list[int], depth: int = 0) -> None:
 
 def f_json_encode(value: Any, options: Any = 0) -> str:
     value = _undef(value)
-    _json_count(value, [MAX_JSON_NODES])
+    _json_count(value, [MAX_JSON_NODES, MAX_OUTPUT_CHARS])
     pretty = isinstance(options, int) and options & 128
     text = json.dumps(
         value,
