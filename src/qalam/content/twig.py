@@ -2102,6 +2102,9 @@ def f_split(value: Any, delimiter: Any = "", limit: Any = None) -> list:
     s = _php_str(value)
     d = _php_str(delimiter)
     lim = None if _undef(limit) is None else int(_to_number(limit))
+    pieces = (len(s) // max(1, lim or 1) if d == "" else s.count(d) + 1)
+    if pieces > MAX_ITEMS and not (d and lim and 0 < lim <= MAX_ITEMS):
+        raise TwigLimitError(f"split into more than {MAX_ITEMS} pieces")
     if d == "":
         size = lim if lim and lim > 1 else 1
         return [s[i : i + size] for i in range(0, len(s), size)]
@@ -2158,18 +2161,32 @@ def _rawurlencode(v: Any) -> str:
     return quote(_php_str(v), safe="-_.~")
 
 
-def _build_query(data: Mapping | Sequence, prefix: str | None = None) -> list[str]:
+def _build_query(data: Mapping | Sequence, prefix: str | None = None, budget: list[int] | None = None,
+                 depth: int = 0) -> list[str]:
+    """PHP's http_build_query; ``budget`` (characters left) is checked piece by piece, so a list
+    of a thousand 1 MB strings is refused before it is encoded, not after."""
+    budget = budget if budget is not None else [MAX_OUTPUT_CHARS]
+    if depth > MAX_NESTING:
+        raise TwigLimitError("url_encode: structure nested too deeply")
     items = data.items() if isinstance(data, Mapping) else enumerate(data)
     out: list[str] = []
-    for k, v in items:
+    for k, v in _limited(items):
         key = _rawurlencode(k) if prefix is None else f"{prefix}%5B{_rawurlencode(k)}%5D"
         v = _undef(v)
         if v is None:
             continue
         if isinstance(v, (Mapping, list, tuple)):
-            out.extend(_build_query(v, key))
+            out.extend(_build_query(v, key, budget, depth + 1))
         else:
-            out.append(f"{key}={_rawurlencode(1 if v is True else 0 if v is False else v)}")
+            text = _php_str(1 if v is True else 0 if v is False else v)
+            budget[0] -= len(key) + 1 + len(text)  # at least this long once encoded
+            if budget[0] < 0:
+                raise TwigLimitError(f"url_encode result longer than {MAX_OUTPUT_CHARS} characters")
+            piece = f"{key}={_rawurlencode(text)}"
+            budget[0] -= len(piece) - len(key) - 1 - len(text)
+            if budget[0] < 0:
+                raise TwigLimitError(f"url_encode result longer than {MAX_OUTPUT_CHARS} characters")
+            out.append(piece)
     return out
 
 
