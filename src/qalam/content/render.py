@@ -95,7 +95,9 @@ class Renderer:
         process = deep_merge(site.config.get("system.pages.process") or {}, page.header.get("process") or {}) \
             if isinstance(page.header.get("process"), dict) else (site.config.get("system.pages.process") or {})
         html = body
-        twig = truthy(process.get("twig", False))
+        # Imported archives are untrusted (docs/security.md): Twig never runs on an imported page,
+        # whatever `process.twig` says, until an editor marks it `import: {trusted: true}`.
+        twig = truthy(process.get("twig", False)) and not untrusted_import(page.header)
         twig_first = truthy(page.header.get("twig_first", site.config.get("system.pages.twig_first", False)))
         if twig and twig_first:
             html = self._twig(page, html)
@@ -215,6 +217,14 @@ class Renderer:
             node_rel = dirname[len("/user/pages/"):]
             target = page.tree.pages.get(node_rel)
         return target, name
+
+
+def untrusted_import(header: dict) -> bool:
+    """Whether a page header marks imported, untrusted content (the importers' `import:` block)."""
+    imp = header.get("import")
+    if imp is None:
+        return False
+    return not (isinstance(imp, dict) and imp.get("trusted") is True)
 
 
 def first_image(page: Page) -> str | None:

@@ -602,7 +602,11 @@ class ImportSession:
         if article.dateline.get("text"):
             imp["dateline_text"] = article.dateline["text"]
         imp.update({k: v for k, v in article.import_extra.items() if v not in (None, "", [], {})})
+        imp.pop("trusted", None)  # only an editor can say so (docs/security.md)
         fm["import"] = imp
+        # Imported text is untrusted: never run as Twig, in Qalam (which also honours the import
+        # block itself) or in Grav (which honours this).
+        fm["process"] = {"markdown": True, "twig": False}
         return fm
 
     def page_text(self, article: ImportedArticle, lang: str, folder_rel: str) -> str:
