@@ -1,6 +1,7 @@
 """The article page as a reader sees it: Debian's Chromium, headless, driven by Playwright.
 
-Saves the screenshots the README shows (docs/img/article-kk.png, article-ru.png).
+Screenshots go to a temporary folder; `make screenshots` runs these tests with
+QALAM_SCREENSHOTS=docs/img to refresh the ones the README shows (article-kk.png, article-ru.png).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ..cli.test_serve import free_port, get, wait_until
-from ..conftest import DEMO, REPO
+from ..conftest import DEMO
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
@@ -81,7 +82,7 @@ def browser():
     ("kk", "22 қараша 2026, 10:15", "Фото: Дана ӘБІЛОВА", None),
     ("ru", "22 ноября 2026, 10:15", "Фото: Дана ӘБІЛОВА", "Источник:"),
 ])
-def test_article_elements_are_visible(server, browser, lang, date_text, credit, source):
+def test_article_elements_are_visible(server, browser, lang, date_text, credit, source, tmp_path):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{server}/{lang}{ARTICLE}")
     main = page.locator("main")
@@ -107,7 +108,7 @@ def test_article_elements_are_visible(server, browser, lang, date_text, credit, 
         "() => performance.getEntriesByType('resource').map(e => e.name).filter(u => !u.startsWith(location.origin))"
     )
     assert external == []
-    out = REPO / "docs" / "img" / f"article-{lang}.png"
+    out = Path(os.environ.get("QALAM_SCREENSHOTS") or tmp_path) / f"article-{lang}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(out), full_page=True)
     page.close()
@@ -123,4 +124,21 @@ def test_kazakh_text_renders_in_a_real_font(server, browser):
                    return [...'әғқңөұүһі'].map(ch => c.measureText(ch).width); }"""
     )
     assert all(w > 0 for w in widths)
+    page.close()
+
+
+def test_the_page_policy_blocks_nothing_the_theme_needs(server, browser):
+    """Pages carry a Content-Security-Policy without 'unsafe-inline' (docs/security.md); the theme's
+    own script (the view beacon), styles and images all pass it, and the view is counted."""
+    page = browser.new_page()
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    beacons = []
+    page.on("request", lambda r: beacons.append(r.url) if r.url.endswith("/_qalam/view") else None)
+    response = page.goto(f"{server}/kk{ARTICLE}")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.wait_for_load_state("networkidle")
+    assert violations == []
+    assert beacons, "the view beacon did not run under the page's policy"
+    assert page.locator("figure.lead img").evaluate("img => img.naturalWidth") > 0
     page.close()

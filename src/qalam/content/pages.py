@@ -117,6 +117,8 @@ class Page:
         self.date_from_header = date(h["date"], formats) if "date" in h else None
         self.date = self.date_from_header or self.mtime
         modified = date(h["modified"], formats) if h.get("modified") else None
+        #: The `modified:` date of the header, or None (structured data never uses the file's time).
+        self.modified_from_header = modified
         self.modified = modified or self.mtime
         self.publish_date = date(h["publish_date"], formats) if h.get("publish_date") else None
         self.unpublish_date = date(h["unpublish_date"], formats) if h.get("unpublish_date") else None

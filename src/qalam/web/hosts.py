@@ -55,6 +55,28 @@ def bad_host_response() -> HttpResponse:
                         content_type="text/plain; charset=utf-8")
 
 
+#: The Content-Security-Policy of HTML pages unless ``qalam.csp`` says otherwise. The default theme
+#: passes it (no inline script: the view beacon is static/beacon.js). Content that embeds other
+#: sites' players or scripts needs a wider policy in ``qalam.csp`` (docs/security.md).
+DEFAULT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+    "media-src 'self' https:; frame-src 'self' https:; font-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+)
+#: What a medium that could carry script (SVG, XML, HTML) is served with: it runs nothing, in a
+#: sandbox of its own, whatever the page that links it.
+MEDIA_SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; sandbox"
+
+
+def page_csp(site) -> str | None:
+    value = site.config.get("qalam.csp")
+    if value is None or str(value).strip() == "default":
+        return DEFAULT_CSP
+    if value is False or str(value).strip() in ("", "false", "off", "none"):
+        return None
+    return " ".join(str(value).split())
+
+
 class HostMiddleware:
     """400 for a ``Host`` the site does not answer to (before any view, cache or session)."""
 
@@ -63,6 +85,13 @@ class HostMiddleware:
 
     def __call__(self, request: HttpRequest):
         host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
-        if not host_allowed(current_site(), host):
+        site = current_site()
+        if not host_allowed(site, host):
             return bad_host_response()
-        return self.get_response(request)
+        response = self.get_response(request)
+        # Every HTML answer carries the page policy (cached with it by the page cache).
+        if response.get("Content-Type", "").startswith("text/html") and "Content-Security-Policy" not in response:
+            csp = page_csp(site)
+            if csp:
+                response["Content-Security-Policy"] = csp
+        return response

@@ -40,7 +40,9 @@ def json_ld(site: Site, art: Article, url: str, image_urls: list[str], absolute)
         "url": url,
         "inLanguage": page.lang or site.html_lang(""),
         "datePublished": page.date.astimezone(site.tz).isoformat(),
-        "dateModified": max(page.modified, page.date).astimezone(site.tz).isoformat(),
+        # The header's `modified` date, else the publish date: never the file's time (an archive
+        # imported today is not modified today).
+        "dateModified": max(page.modified_from_header or page.date, page.date).astimezone(site.tz).isoformat(),
         "publisher": publisher,
     }
     if image_urls:
@@ -68,10 +70,17 @@ def json_ld(site: Site, art: Article, url: str, image_urls: list[str], absolute)
     if art.source and art.source.agency:
         data["sourceOrganization"] = {"@type": "Organization", "name": art.source.agency,
                                       **({"url": art.source.url} if art.source.url else {})}
+    return Markup(f'<script type="application/ld+json">{script_json(data)}</script>')
+
+
+def script_json(data) -> str:
+    """JSON that is valid JSON and safe inside a <script> element: ``<``, ``>``, ``&`` and the line
+    separators as \\u escapes (content can then neither close the element nor open a comment)."""
     text = json.dumps(data, ensure_ascii=False, indent=1)
-    # Never let content close the script element.
-    text = text.replace("</", "<\\/").replace("<!--", "<\\!--")
-    return Markup(f'<script type="application/ld+json">{text}</script>')
+    for ch, rep in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                    ("\u2029", "\\u2029")):
+        text = text.replace(ch, rep)
+    return text
 
 
 def social_meta(site: Site, art: Article, url: str, description: str, image_url: str | None) -> list[dict]:

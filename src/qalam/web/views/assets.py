@@ -12,6 +12,6 @@ def theme_static(request, name: str):
     path = static_file(name)
     if path is None:
         raise Http404(name)
-    response = media_response(path)
+    response = media_response(path, root=path.parent)
     response["Cache-Control"] = "public, max-age=3600"
     return response

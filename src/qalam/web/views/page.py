@@ -142,21 +142,46 @@ def with_cache_headers(site, response: HttpResponse, page, listing) -> HttpRespo
     return response
 
 
-def media_response(path) -> HttpResponse:
+def media_response(path, root=None) -> HttpResponse:
+    """A medium of a page: a regular file inside the pages folder (or ``root``: a theme's static
+    folder) (safefs), opened without blocking; anything that could carry script is sandboxed."""
+    import os
+
+    from qalam.content.safefs import UnsafeFile, open_regular
+
+    from ..hosts import MEDIA_SANDBOX_CSP
+
+    site = current_site()
     ctype, _ = mimetypes.guess_type(str(path))
-    st = path.stat()
+    try:
+        fh = open_regular(path, root if root is not None else site.pages_dir)
+    except (UnsafeFile, OSError):
+        return not_found(None, "")
+    st = os.fstat(fh.fileno())
     if st.st_size <= 4 * 1024 * 1024:
         # Small files in one piece: no synchronous streaming under ASGI.
-        response = HttpResponse(path.read_bytes(), content_type=ctype or "application/octet-stream")
+        with fh:
+            response = HttpResponse(fh.read(), content_type=ctype or "application/octet-stream")
     else:
-        response = FileResponse(open(path, "rb"), content_type=ctype or "application/octet-stream")
+        response = FileResponse(fh, content_type=ctype or "application/octet-stream")
     response["Last-Modified"] = http_date(st.st_mtime)
     response["ETag"] = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
     response["Cache-Control"] = "public, max-age=86400"
-    if ctype == "image/svg+xml":
-        # SVG can carry script: never let it run in our origin.
-        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    if not _inert(ctype):
+        # SVG, XML, HTML ... can carry script: never let it run in our origin.
+        response["Content-Security-Policy"] = MEDIA_SANDBOX_CSP
     return response
+
+
+def _inert(ctype: str | None) -> bool:
+    """Media types a browser never runs script in (raster images, sound, video, fonts, PDF)."""
+    if not ctype:
+        return False
+    main = ctype.split(";", 1)[0].strip().lower()
+    if main == "image/svg+xml":
+        return False
+    return main.startswith(("image/", "audio/", "video/", "font/")) or main in (
+        "application/pdf", "application/zip", "application/octet-stream")
 
 
 def not_found(request: HttpRequest, lang: str) -> HttpResponse:
