@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .frontmatter import FrontMatterError, load_yaml_file
-from .safefs import DEFAULT_MAX_PAGE_BYTES, UnsafeFile
+from .safefs import DEFAULT_MAX_PAGE_BYTES, MAX_CONFIG_BYTES, UnsafeFile
 from .urlpaths import route_problem
 from .problems import Problem
 
@@ -418,9 +418,75 @@ def load_config(user_dir: Path, overrides: dict | None = None) -> Config:
             node[parts[-1]] = deep_merge(existing, loaded) if isinstance(existing, dict) else loaded
     if overrides:
         data = deep_merge(data, overrides)
+    data = _conform(data, DEFAULTS, "", problems, user_dir)
     config = Config(data, problems)
     problems.extend(validate(config))
     return config
+
+
+def _conform(value: Any, default: Any, key: str, problems: list[Problem], user_dir: Path) -> Any:
+    """``value`` with every setting that has the wrong shape for Qalam (a list where a mapping is
+    read, a word where a number is) replaced by its default, each reported as
+    ``config/<file>.yaml:<line>: <key>: must be ... (the default is used)``: a setting is read
+    at request time, so a bad shape must be caught here, not answer 500 (docs/security.md)."""
+    if value is None:
+        return copy.deepcopy(default)
+
+    def bad(what: str) -> Any:
+        file, _, rest = key.partition(".")
+        rel = f"config/{file}.yaml"
+        line = _yaml_key_line(user_dir / rel, rest.rsplit(".", 1)[-1]) if rest else None
+        problems.append(Problem(rel, line, f"{rest or file}: must be {what}, not {_describe(value)}; "
+                                           f"the default ({_describe(default, True)}) is used"))
+        return copy.deepcopy(default)
+
+    if isinstance(default, dict):
+        if not isinstance(value, dict):
+            return bad("a mapping of settings")
+        for k, d in default.items():
+            if k in value:
+                value[k] = _conform(value[k], d, f"{key}.{k}" if key else k, problems, user_dir)
+        return value
+    if isinstance(default, list):
+        return value if isinstance(value, list) else bad("a list")
+    if isinstance(default, bool):
+        return value if not isinstance(value, (dict, list)) else bad("yes or no")
+    if isinstance(default, int):
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, (int, float)):
+            return value
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            try:
+                return float(str(value).strip())
+            except ValueError:
+                return bad("a number")
+    return value if not isinstance(value, (dict, list)) else bad("a single value")
+
+
+def _describe(value: Any, default: bool = False) -> str:
+    if isinstance(value, dict):
+        return "a mapping" if value or not default else "empty"
+    if isinstance(value, list):
+        return "a list" if value or not default else "empty"
+    text = repr(value) if not isinstance(value, str) else repr(value[:40])
+    return text
+
+
+def _yaml_key_line(path: Path, name: str) -> int | None:
+    """The first line of a YAML file that sets ``name:`` (for problem messages)."""
+    from .safefs import read_bytes
+
+    try:
+        raw = read_bytes(path, path.parent, max_bytes=MAX_CONFIG_BYTES)
+    except OSError:
+        return None
+    pattern = re.compile(r"^\s*['\"]?" + re.escape(name) + r"['\"]?\s*:", re.M)
+    m = pattern.search(raw.decode("utf-8", "replace"))
+    return raw[: m.start()].count(b"\n") + 1 if m else None
+
 
 
 def validate(config: Config) -> list[Problem]:

@@ -805,8 +805,32 @@ def parse_yaml(text: str, *, path: str = "<string>", first_line: int = 1) -> dic
 # ---------------------------------------------------------------------------
 
 
+#: C0 control characters other than tab and line ends: never meaningful in a page, and not
+#: allowed in XML 1.0 (a feed or sitemap with one cannot be written). Dropped when read.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def without_controls(value: Any) -> Any:
+    """``value`` (a parsed header or config) with control characters removed from every string."""
+    if isinstance(value, str):
+        return _CONTROLS.sub("", value) if _CONTROLS.search(value) else value
+    if isinstance(value, dict):
+        return {without_controls(k): without_controls(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_controls(v) for v in value]
+    return value
+
+
 def parse_page_text(text: str, *, path: str = "<string>") -> PageSource:
     """Split and parse a page. YAML problems are returned in ``error`` (header ``{}``)."""
+    page = _parse_page_text(text, path=path)
+    page.header = without_controls(page.header)
+    if _CONTROLS.search(page.body):
+        page.body = _CONTROLS.sub("", page.body)
+    return page
+
+
+def _parse_page_text(text: str, *, path: str = "<string>") -> PageSource:
     path = str(path)
     header_text, body, body_line, header_line = _split(text)
     if header_text is None:
@@ -913,4 +937,4 @@ def load_yaml_file(path: str | os.PathLike, *, root: str | os.PathLike | None = 
     text, decode_error = _decode(raw, str(name))
     if decode_error is not None:
         raise decode_error
-    return parse_yaml(_normalise_newlines(text), path=str(name), first_line=1)
+    return without_controls(parse_yaml(_normalise_newlines(text), path=str(name), first_line=1))

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .config import deep_merge, dotted_get, truthy
+from .headers import conform as conform_header
 from .scan import Node
 from .urlpaths import route_problem, slug_problem
 
@@ -82,6 +83,8 @@ class Page:
             fm = site.index.entries.get(node.frontmatter.rel)
             if fm and fm.header:
                 header = deep_merge(fm.header, header)  # page keys win (rule book §3)
+        # Values of the wrong shape never reach request-time code (content/headers.py).
+        header, self.header_problems = conform_header(header)
         self.header: dict = header
         h = header
 

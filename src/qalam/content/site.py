@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .collections import Listing, collection
+from .collections import Listing, collection, content_spec
 from .config import Config, load_config, truthy
 from .dates import parse_grav_date
 from .index import PageIndex, SyncReport
@@ -605,6 +605,9 @@ class Site:
                 if page.error:
                     continue
                 rel = f"pages/{page.file_rel}"
+                for key, message in page.header_problems:
+                    out.append(Problem(rel, _key_line(self.pages_dir / page.file_rel, key), message + " — fix it "
+                                       "(docs/content-fields.md, docs/grav-compatibility.md)"))
                 if page.private:
                     out.append(Problem(rel, _key_line(self.pages_dir / page.file_rel, "access"),
                                        "private: the page has Grav access rules (" + ", ".join(
@@ -623,8 +626,13 @@ class Site:
                         out.append(Problem(rel, _key_line(self.pages_dir / page.file_rel, key), f"{key}: cannot read {page.header[key]!r} as a date (write it as 'd-m-Y H:i', e.g. '20-07-2022 10:00')"))
                 try:
                     rendered = self.content(page)
-                except Exception as err:  # noqa: BLE001 — a check must report, not crash
-                    out.append(Problem(rel, None, f"cannot render: {err}"))
+                    if content_spec(page) is not None:
+                        self.listing(page)
+                except Exception:  # noqa: BLE001 — a check must report, not crash
+                    log.exception("pages/%s cannot be rendered", page.file_rel)
+                    out.append(Problem(rel, None, "cannot be rendered: Qalam failed on this page (the log above "
+                                                  "has the details); readers get an error page for it — please "
+                                                  "report it with the page file"))
                     continue
                 for warning in rendered.warnings:
                     out.append(Problem(rel, None, warning, "warning"))
@@ -679,15 +687,26 @@ def _quote(path: str) -> str:
 
 
 def _key_line(path: Path, key: str, root: Path | None = None) -> int | None:
-    """The line of a top-level header key in a page file (for `check` messages)."""
+    """The line of a header key in a page file (``content.order.custom``: the ``custom:`` line
+    below ``order:`` below ``content:``), for `check` messages; the deepest key found."""
     from .safefs import read_bytes
 
     try:
         raw = read_bytes(path, root or path.parent, max_bytes=16 * 1024 * 1024)
     except OSError:
         return None
+    parts = [p for p in key.split(".") if p] or [key]
+    found, depth, indent = None, 0, -1
     for i, line in enumerate(raw.decode("utf-8-sig", errors="replace").splitlines()[:400], 1):
-        if line.startswith(f"{key}:"):
-            return i
-    return None
+        stripped = line.lstrip(" ")
+        here = len(line) - len(stripped)
+        if found is not None and depth and stripped and here <= indent and not stripped.startswith("#"):
+            break  # left the block of the key found last
+        if here > indent and re.match(r"['\"]?" + re.escape(parts[depth]) + r"['\"]?\s*:", stripped):
+            found, indent, depth = i, here, depth + 1
+            if depth == len(parts):
+                break
+        if i > 1 and line.rstrip() in ("---", "..."):
+            break
+    return found
 

@@ -41,11 +41,11 @@ def respond(request: HttpRequest, site, res) -> HttpResponse:
         return generated_page(request, site, res) or not_found(request, res.lang)
     page = res.page
     listing = None
-    if content_spec(page) is not None:
-        listing = site.listing(page, res.params)
-        if listing.page_no > listing.pages_count:
-            return not_found(request, res.lang)
     try:
+        if content_spec(page) is not None:
+            listing = site.listing(page, res.params)
+            if listing.page_no > listing.pages_count:
+                return not_found(request, res.lang)
         ctx = page_context(site, page, res.lang, listing, absolute_for(site, request), res.script)
         html = page_template(page.template_name).render(ctx)
         if res.script == "latn":
