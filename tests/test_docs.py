@@ -62,3 +62,19 @@ def test_docs_pages_linked_from_readme_exist():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for link in re.findall(r"\]\((docs/[^)]+)\)", readme):
         assert (REPO / link).is_file(), link
+
+
+def test_security_doc_states_the_limits_the_code_has():
+    """docs/security.md quotes limits; a changed limit must change the doc (a stale statement fails)."""
+    from qalam.content import safefs, twig
+    from qalam.web import slowclients
+
+    text = (DOCS / "security.md").read_text(encoding="utf-8")
+    for number in (twig.MAX_OUTPUT_CHARS, twig.MAX_ITEMS, twig.MAX_WORK_CHARS, twig.MAX_WORK_ITEMS):
+        assert f"{number:,}" in text, f"docs/security.md: the Twig limit {number:,} is not stated"
+    assert f"after {int(twig.TIME_LIMIT)} seconds" in text
+    assert twig.LIMIT_RETRY == 300 and "five minutes" in text
+    assert f"`--header-timeout` seconds ({int(slowclients.DEFAULT_HEADER_TIMEOUT)})" in text
+    assert f"({safefs.DEFAULT_MAX_PAGE_BYTES // 2**20} MB by default)" in text
+    classes = sorted(p.stem for p in (REPO / "tests" / "security").glob("test_*.py"))
+    assert len(classes) >= 8 and "docs/security.md" in (REPO / "README.md").read_text(encoding="utf-8")
