@@ -125,6 +125,11 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
         + (f" with {workers} worker processes" if workers > 1 else "")
         + (" (granian)" if server == "granian" else "") + "  (Ctrl+C to stop)"
     )
+    if host not in ("127.0.0.1", "localhost", "::1") and not the_site.config.base_url \
+            and len(the_site.config.hosts) <= 4:
+        err_console.print(
+            f"[yellow]warning:[/] listening on {host}, but only loopback host names are answered: set "
+            "site.base_url (or --base-url), or list the site's names in qalam.hosts (docs/security.md)")
     # uvloop and httptools when installed (uvicorn[standard]); the ASGI lifespan starts and
     # stops each process's background services (web/serving.py).
     # Forwarded headers are handled by the app (web/serving.build_app) and only when configured:

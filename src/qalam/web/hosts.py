@@ -50,8 +50,11 @@ def absolute_for(site, request: HttpRequest) -> Callable[[str], str]:
     return lambda path: absolute_url(base, path)
 
 
+BAD_HOST_BODY = b"400 Bad Request: this site does not answer to that host name. The site's operator can set site.base_url or list the name in qalam.hosts (docs/security.md).\n"
+
+
 def bad_host_response() -> HttpResponse:
-    return HttpResponse(b"400 Bad Request: this site does not answer to that host name\n", status=400,
+    return HttpResponse(BAD_HOST_BODY, status=400,
                         content_type="text/plain; charset=utf-8")
 
 

@@ -406,7 +406,7 @@ def _host_name(host: bytes) -> str:
 
 
 async def _bad_host(send) -> None:
-    body = b"400 Bad Request: this site does not answer to that host name\n"
+    body = b"400 Bad Request: this site does not answer to that host name. The site's operator can set site.base_url or list the name in qalam.hosts (docs/security.md).\n"
     await send({"type": "http.response.start", "status": 400, "headers": [
         (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
