@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from qalam.lang import stem, to_latin
 
-from ..conftest import SEEDS
+from ..conftest import seed_texts
 
 
 def kk(word: str) -> str:
@@ -84,8 +84,8 @@ def test_latin_input_is_stemmed_in_latin():
 
 def seed_words() -> list[str]:
     words: set[str] = set()
-    for path in SEEDS.glob("*.txt"):
-        words |= {w.lower() for w in re.findall(r"[^\W\d_]+", path.read_text(encoding="utf-8"))}
+    for text in seed_texts():
+        words |= {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
     return sorted(w for w in words if any("\u0400" <= c <= "\u04ff" for c in w))
 
 
