@@ -99,6 +99,7 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
     from qalam.web import serving
     from qalam.web.slowclients import ENV_HEADER_TIMEOUT, HeaderTimeoutProtocol
 
+    _port_free_or_exit(host, port)
     if base_url is not None:
         from qalam.content.config import _http_base
 
@@ -158,12 +159,60 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
 
 
 @cli.command()
+@click.argument("path", type=click.Path(file_okay=False))
+@click.option("--title", default="Qalam", show_default=True, help="The site's name.")
+def new(path: str, title: str) -> None:
+    """Create a new trilingual (kk, ru, en) site in PATH, ready for `qalam serve PATH`."""
+    from .new_site import NewSiteError, create_site
+
+    try:
+        root = create_site(path, title=title)
+    except NewSiteError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"created {root}: pages in Kazakh, Russian and English, a news section with a first article")
+    click.echo(f"next: qalam serve {root}   (then open http://127.0.0.1:8000)")
+
+
+def _port_free_or_exit(host: str, port: int) -> None:
+    """Say plainly that the port is taken (and which one to try), before anything is announced."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                click.echo(f"error: port {port} is in use; try --port {port + 1}", err=True)
+            elif err.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                click.echo(f"error: cannot listen on {host}: this machine has no such address "
+                           "(try --host 127.0.0.1)", err=True)
+            elif err.errno == errno.EACCES:
+                click.echo(f"error: port {port} needs administrator rights; try --port 8000", err=True)
+            else:
+                click.echo(f"error: cannot listen on {host}:{port}: {err.strerror}", err=True)
+            sys.exit(1)
+
+
+@cli.command()
 @click.argument("site", type=click.Path(exists=True, file_okay=False))
 @click.option("--strict", is_flag=True, help="Treat warnings (e.g. a missing image) as errors.")
 def check(site: str, strict: bool) -> None:
     """Validate every page and config file; print `file:line: problem`; exit 1 on errors."""
-    the_site = open_site(site)
-    problems = the_site.problems()
+    # Every problem is printed once, below: the warnings the site also logs while it is read
+    # and rendered would repeat them on stderr.
+    loggers = [logging.getLogger(name) for name in ("qalam.site", "qalam.render", "qalam.config")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        the_site = open_site(site)
+        problems = the_site.problems()
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
     errors = [p for p in problems if p.severity == "error" or strict]
     for p in problems:
         click.echo(str(p))

@@ -834,6 +834,14 @@ def _parse_page_text(text: str, *, path: str = "<string>") -> PageSource:
     path = str(path)
     header_text, body, body_line, header_line = _split(text)
     if header_text is None:
+        trimmed = _normalise_newlines(text).lstrip(_PHP_LTRIM)
+        if trimmed.startswith("---\n") and trimmed[4:].strip() and not re.search(r"^---", trimmed[4:], re.M):
+            # Grav publishes such a page with its header as text; Qalam shows the notice of an
+            # unreadable header instead (a header may hold notes not meant for readers).
+            line = _normalise_newlines(text).count("\n", 0, len(text) - len(trimmed)) + 1
+            err = FrontMatterError(path, line, "the header opened by '---' is never closed",
+                                   "add a line with only '---' where the header ends")
+            return PageSource(header={}, body=body, body_line=body_line, has_header=True, error=err)
         return PageSource(header={}, body=body, body_line=body_line, has_header=False)
     try:
         header = parse_yaml(header_text, path=path, first_line=header_line)

@@ -20,7 +20,7 @@ from .frontmatter import FrontMatterError, load_yaml_file, read_page_file
 from .safefs import DEFAULT_MAX_PAGE_BYTES, UnsafeFile, real_root
 from .scan import FileStat
 
-SCHEMA_VERSION = 4  # 4: files refused by safefs are problems, not content
+SCHEMA_VERSION = 5  # 4: files refused by safefs are problems; 5: unclosed headers, control characters
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

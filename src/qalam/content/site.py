@@ -635,7 +635,9 @@ class Site:
                                                   "report it with the page file"))
                     continue
                 for warning in rendered.warnings:
-                    out.append(Problem(rel, None, warning, "warning"))
+                    m = re.match(r"missing media file '(.+?)'", warning)
+                    line = _text_line(self.pages_dir / page.file_rel, m.group(1)) if m else None
+                    out.append(Problem(rel, line, warning, "warning"))
         seen = set()
         unique = []
         for p in out:
@@ -684,6 +686,20 @@ def _php_refs(template: str) -> str:
 
 def _quote(path: str) -> str:
     return urllib.parse.quote(path, safe="/:@!$&'()*+,;=-._~%")
+
+
+def _text_line(path: Path, needle: str) -> int | None:
+    """The first line of a page file that contains ``needle`` (a link's URL), for `check`."""
+    from .safefs import read_bytes
+
+    try:
+        text = read_bytes(path, path.parent, max_bytes=16 * 1024 * 1024).decode("utf-8-sig", "replace")
+    except OSError:
+        return None
+    for i, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return i
+    return None
 
 
 def _key_line(path: Path, key: str, root: Path | None = None) -> int | None:

@@ -13,7 +13,7 @@ from qalam.content.collections import Listing
 
 from ..app import current_site
 from ..hosts import absolute_for
-from ..context import item_for, language_links, menu
+from ..context import item_for, language_links, menu, script_links
 from ..strings import ui_string
 from ..theme import environment
 
@@ -77,6 +77,7 @@ def author_page(request: HttpRequest, lang: str, slug: str, page_no: int) -> Htt
         home_url=tree.home.url() if tree.home else (site.languages.prefix(lang) or "/"),
         menu=menu(site, lang, None), languages=switcher, alternates=[], metadata=[], body_classes="author",
         show_sidebar=False, canonical=absolute_for(site, request)(base),
+        scripts=script_links(site, lang, base, "latn" if request.path.startswith(f"/{lang}-latn/") else ""),
     )
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = f"public, max-age={int(site.config.get('qalam.cache.max_age') or 0)}"

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from .. import counter
 from ..app import current_site
 from ..hosts import absolute_for
-from ..context import language_links, menu
+from ..context import language_links, menu, script_links
 from ..strings import ui_string
 from ..theme import environment
 
@@ -70,7 +70,7 @@ def popular_page(request: HttpRequest, lang: str, script: str = "") -> HttpRespo
         home_url=tree.home.url() if tree.home else (site.languages.prefix(lang) or "/"),
         menu=menu(site, lang, None), languages=switcher, alternates=[],
         metadata=[{"attr": "name", "key": "generator", "value": "Qalam"}],
-        body_classes="popular", show_sidebar=False,
+        body_classes="popular", show_sidebar=False, scripts=script_links(site, lang, url, script),
     )
     if script == "latn":
         from .page import latin_edition

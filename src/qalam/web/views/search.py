@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from datetime import date
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -11,7 +12,7 @@ from qalam.search.service import for_site
 
 from ..app import current_site
 from ..hosts import absolute_for
-from ..context import language_links, menu
+from ..context import language_links, menu, script_links
 from ..strings import ui_string
 from ..theme import environment
 
@@ -87,8 +88,14 @@ def search_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
         query, error = SearchQuery(q="", lang=lang), str(err)
     results = for_site(site).search(query) if query.q else None
     switcher, _alts = language_links(site, None, lang, absolute_for(site, request))
+    qs = ("?q=" + urllib.parse.quote_plus(query.q)) if query.q else ""
     for entry in switcher:
-        entry["url"] = site.languages.prefix(entry["code"]) + "/search" + (f"?q={query.q}" if query.q else "")
+        entry["url"] = site.languages.prefix(entry["code"]) + "/search" + qs
+    # The Cyrillic/Latin switch, as on every other page (the Latin page is this one transliterated).
+    script = "latn" if request.path.startswith(f"/{lang}-latn/") else ""
+    scripts = script_links(site, lang, site.languages.prefix(lang) + "/search", script)
+    for entry in scripts:
+        entry["url"] += qs
     tree = site.tree(lang)
     html = environment().get_template("search.html").render(
         site=site, site_title=site.config.title, lang=lang, html_lang=site.html_lang(lang),
@@ -96,7 +103,7 @@ def search_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
         search_url=site.languages.prefix(lang) + "/search",
         home_url=tree.home.url() if tree.home else (site.languages.prefix(lang) or "/"),
         menu=menu(site, lang, None), languages=switcher, alternates=[], metadata=[{"attr": "name", "key": "robots", "value": "noindex"}],
-        body_classes="search", show_sidebar=False,
+        body_classes="search", show_sidebar=False, scripts=scripts,
     )
     response = HttpResponse(html, status=400 if error else 200, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "public, max-age=60"
