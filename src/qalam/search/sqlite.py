@@ -18,6 +18,7 @@ from datetime import datetime, time, timezone, tzinfo
 from pathlib import Path
 
 from qalam.lang.analyze import analyze
+from qalam.lang.stopwords import stop_terms
 from qalam.lang.translit import loose_key
 
 from .backend import SearchDocument, SearchHit, SearchQuery, SearchResults
@@ -161,16 +162,27 @@ class SQLiteSearchBackend:
             if not terms:
                 continue
             analysed[lang] = (set(terms), set(loose))
-            # Every query word must match, by its exact term or by a loose key.
-            match = (" OR " if query.match_any else " AND ").join(
+            # A word matches by its exact term or by a loose key. Question and function words
+            # (кім, қашан, кто, the ...) are left out when the query has other words.
+            unique = list({t.term: t for t in tokens if t.term}.values())
+            stops = stop_terms(lang)
+            content = [t for t in unique if t.term not in stops] or unique
+            groups = [
                 "(" + " OR ".join(
                     [f"{{title body}} : {_quote(t.term)}"]
                     + [f"{{title_loose body_loose}} : {_quote(k)}" for k in _loose_keys(t, lang)]
                 ) + ")"
-                for t in {t.term: t for t in tokens if t.term}.values()
-            )
+                for t in content
+            ]
+            every, some = " AND ".join(groups), " OR ".join(groups)
+            if query.match_any or len(groups) == 1:
+                tiers = [(0, some)]
+            else:
+                # Pages with every word first, then pages with some of them (a reader's question
+                # rarely has all its words in the answer), each tier by BM25.
+                tiers = [(0, every), (1, f"({some}) NOT ({every})")]
             where = ["d.lang = ?", "(d.pub_from IS NULL OR d.pub_from <= ?)", "(d.pub_until IS NULL OR d.pub_until > ?)"]
-            args: list = [match, lang, now.timestamp(), now.timestamp()]
+            args: list = [lang, now.timestamp(), now.timestamp()]
             if query.section:
                 where.append("d.section = ?")
                 args.append(query.section)
@@ -185,12 +197,13 @@ class SQLiteSearchBackend:
                 args.append(datetime.combine(query.date_to, time.max, tzinfo=tz).timestamp())
             # Match in FTS5 first (one index lookup), then filter the matches through `docs`;
             # joining the other way round makes SQLite probe the FTS index once per document.
-            parts.append(
-                "SELECT d.id, d.lang, d.url, d.title, d.section, d.date_ts, m.score FROM ("
-                f"SELECT rowid AS id, bm25(fts, {', '.join(str(w) for w in WEIGHTS)}) AS score "
-                "FROM fts WHERE fts MATCH ?) AS m CROSS JOIN docs d ON d.id = m.id WHERE " + " AND ".join(where)
-            )
-            params.extend(args)
+            for tier, match in tiers:
+                parts.append(
+                    f"SELECT d.id, d.lang, d.url, d.title, d.section, d.date_ts, {tier} AS tier, m.score FROM ("
+                    f"SELECT rowid AS id, bm25(fts, {', '.join(str(w) for w in WEIGHTS)}) AS score "
+                    "FROM fts WHERE fts MATCH ?) AS m CROSS JOIN docs d ON d.id = m.id WHERE " + " AND ".join(where)
+                )
+                params.extend([match, *args])
         if not parts:
             return results
         union = " UNION ALL ".join(parts)
@@ -198,7 +211,7 @@ class SQLiteSearchBackend:
         with self._lock:
             results.total = self._conn.execute(f"SELECT COUNT(*) FROM ({union})", params).fetchone()[0]
             rows = self._conn.execute(
-                f"SELECT * FROM ({union}) ORDER BY score, date_ts DESC LIMIT ? OFFSET ?",
+                f"SELECT * FROM ({union}) ORDER BY tier, score, date_ts DESC LIMIT ? OFFSET ?",
                 [*params, query.per_page, offset],
             ).fetchall()
             texts = {
@@ -209,7 +222,7 @@ class SQLiteSearchBackend:
                     [r[0] for r in rows],
                 ).fetchall()
             } if rows else {}
-        for doc_id, lang, url, title, section, date_ts, score in rows:
+        for doc_id, lang, url, title, section, date_ts, _tier, score in rows:
             terms, loose = analysed[lang]
             results.hits.append(
                 SearchHit(
