@@ -78,3 +78,22 @@ def test_security_doc_states_the_limits_the_code_has():
     assert f"({safefs.DEFAULT_MAX_PAGE_BYTES // 2**20} MB by default)" in text
     classes = sorted(p.stem for p in (REPO / "tests" / "security").glob("test_*.py"))
     assert len(classes) >= 8 and "docs/security.md" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_docs_links_and_commands_are_not_stale():
+    """A link to a file that is gone, or a `qalam` command that does not exist, is a stale statement."""
+    names = {name.split()[0] for name, _cmd in _leaf_commands(cli)}
+    stale = []
+    for doc in [REPO / "README.md", *sorted(DOCS.glob("*.md"))]:
+        text = doc.read_text(encoding="utf-8")
+        prose = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", text, flags=re.S))  # examples are not links
+        for target in re.findall(r"\]\(([^)\s]+)\)", prose):
+            if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+                continue
+            path = (doc.parent / target.split("#", 1)[0]).resolve()
+            if not path.exists():
+                stale.append(f"{doc.name}: link to {target}")
+        for command in re.findall(r"`(?:\.venv/bin/)?qalam (?:-v )?([a-z]+)\b", text):
+            if command not in names:
+                stale.append(f"{doc.name}: `qalam {command}` is not a command")
+    assert stale == []
