@@ -20,7 +20,6 @@ from datetime import datetime
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import feedgenerator
-from django.utils.encoding import iri_to_uri
 
 from qalam.content import syndication
 from qalam.content.article import Article, article
