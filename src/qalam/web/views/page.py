@@ -38,7 +38,12 @@ def respond(request: HttpRequest, site, res) -> HttpResponse:
     if res.kind == "media":
         return media_response(res.file)
     if res.kind == "not_found":
-        return generated_page(request, site, res) or not_found(request, res.lang)
+        try:
+            generated = generated_page(request, site, res)
+        except Exception:  # one broken page never takes the site down
+            log.exception("cannot render the generated page %s", request.path)
+            return server_error(request, res.lang)
+        return generated or not_found(request, res.lang)
     page = res.page
     listing = None
     try:
