@@ -118,6 +118,9 @@ class PageCacheASGI:
         self._entries: OrderedDict[tuple, Entry] = OrderedDict()
         self._version = None
         self._pending: dict[tuple, asyncio.Future] = {}  # renders in flight, by key
+        self._hosts_stamp: tuple | None = None  # (site.version, config) the two below belong to
+        self._hosts: set[str] = set()
+        self._base_url: str | None = None
         self.size = 0
         self.hits = self.misses = 0
         self.disk = DiskCache(disk_dir, disk_max_bytes) if disk_dir is not None else None
@@ -228,14 +231,17 @@ class PageCacheASGI:
         head = scope["method"] == "HEAD"
         site = self.site
         config = site.config
+        stamp = (site.version, id(config))
+        if self._hosts_stamp != stamp:  # worked out once per content/config version, not per request
+            self._hosts_stamp, self._hosts, self._base_url = stamp, config.hosts, config.base_url
         name = _host_name(host)
-        if name not in config.hosts:
+        if name not in self._hosts:
             # A forged Host never reaches a page or the cache (docs/security.md); Django's
             # HostMiddleware answers the same for what does not come through here.
             return await _bad_host(send)
         now = site.now().timestamp()
         # With a base URL, no byte of a page depends on the Host or scheme it was asked with.
-        key = ("", "", scope.get("path", "")) if config.base_url else \
+        key = ("", "", scope.get("path", "")) if self._base_url else \
             (scope.get("scheme", "http"), name, scope.get("path", ""))
         entry = self._get(key, site.version, now)
         if entry is None and self.disk is not None and key not in self._pending:
