@@ -456,6 +456,9 @@ def _conform(value: Any, default: Any, key: str, problems: list[Problem], user_d
             return int(value)
         if isinstance(value, (int, float)):
             return value
+        word = str(value).strip().lower()
+        if word in ("true", "yes", "on", "false", "no", "off"):  # Grav's yes/no settings that default to 1/0
+            return int(word in ("true", "yes", "on"))
         try:
             return int(str(value).strip())
         except ValueError:
