@@ -157,16 +157,15 @@ class SQLiteSearchBackend:
         parts, params, analysed = [], [], {}
         for lang in langs:
             tokens = analyze(query.q, lang)
-            terms = list(dict.fromkeys(t.term for t in tokens if t.term))
-            loose = list(dict.fromkeys(k for t in tokens if t.term for k in _loose_keys(t, lang)))
-            if not terms:
+            if not any(t.term for t in tokens):
                 continue
-            analysed[lang] = (set(terms), set(loose))
             # A word matches by its exact term or by a loose key. Question and function words
-            # (кім, қашан, кто, the ...) are left out when the query has other words.
+            # (кім, қашан, кто, the ...) are left out when the query has other words (and are
+            # not highlighted in snippets then either).
             unique = list({t.term: t for t in tokens if t.term}.values())
             stops = stop_terms(lang)
             content = [t for t in unique if t.term not in stops] or unique
+            analysed[lang] = ({t.term for t in content}, {k for t in content for k in _loose_keys(t, lang)})
             groups = [
                 "(" + " OR ".join(
                     [f"{{title body}} : {_quote(t.term)}"]
