@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from .frontmatter import FrontMatterError, load_yaml_file
-from .safefs import DEFAULT_MAX_PAGE_BYTES, MAX_CONFIG_BYTES, UnsafeFile
+from .safefs import DEFAULT_MAX_PAGE_BYTES, UnsafeFile, parse_size
 from .urlpaths import route_problem
-from .problems import Problem
+from .problems import Problem, key_line
 
 #: Grav defaults that matter to Qalam (system/config/system.yaml, site.yaml, media.yaml).
 DEFAULTS: dict[str, Any] = {
@@ -344,7 +344,7 @@ class Config:
         if value in (None, ""):
             return DEFAULT_MAX_PAGE_BYTES
         try:
-            return max(1024, _size(value))
+            return max(1024, parse_size(value))
         except ValueError:
             return DEFAULT_MAX_PAGE_BYTES
 
@@ -356,18 +356,6 @@ class Config:
 def _http_base(value: str) -> bool:
     parts = urllib.parse.urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
-
-
-def _size(value) -> int:
-    """``4194304``, ``"4MB"``, ``"500 KB"`` -> bytes; ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, (int, float)):
-        return int(value)
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*", str(value), re.I)
-    if not m:
-        raise ValueError(value)
-    return int(float(m.group(1)) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()])
 
 
 def _config_files(config_dir: Path) -> list[tuple[str, Path]]:
@@ -435,7 +423,7 @@ def _conform(value: Any, default: Any, key: str, problems: list[Problem], user_d
     def bad(what: str) -> Any:
         file, _, rest = key.partition(".")
         rel = f"config/{file}.yaml"
-        line = _yaml_key_line(user_dir / rel, rest.rsplit(".", 1)[-1]) if rest else None
+        line = key_line(user_dir / rel, rest) if rest else None
         problems.append(Problem(rel, line, f"{rest or file}: must be {what}, not {_describe(value)}; "
                                            f"the default ({_describe(default, True)}) is used"))
         return copy.deepcopy(default)
@@ -478,20 +466,6 @@ def _describe(value: Any, default: bool = False) -> str:
     return text
 
 
-def _yaml_key_line(path: Path, name: str) -> int | None:
-    """The first line of a YAML file that sets ``name:`` (for problem messages)."""
-    from .safefs import read_bytes
-
-    try:
-        raw = read_bytes(path, path.parent, max_bytes=MAX_CONFIG_BYTES)
-    except OSError:
-        return None
-    pattern = re.compile(r"^\s*['\"]?" + re.escape(name) + r"['\"]?\s*:", re.M)
-    m = pattern.search(raw.decode("utf-8", "replace"))
-    return raw[: m.start()].count(b"\n") + 1 if m else None
-
-
-
 def validate(config: Config) -> list[Problem]:
     """Check the options Qalam relies on; report 'key: what is wrong (the fix)'."""
     out: list[Problem] = []
@@ -529,7 +503,7 @@ def validate(config: Config) -> list[Problem]:
     size = config.get("qalam.max_page_bytes")
     if size not in (None, ""):
         try:
-            _size(size)
+            parse_size(size)
         except ValueError:
             bad("qalam", f"max_page_bytes: {size!r} is not a size (write e.g. 4MB or 4194304)")
     for key in ("site.redirects", "site.routes"):

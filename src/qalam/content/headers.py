@@ -95,9 +95,8 @@ def conform(header: dict) -> tuple[dict, list[tuple[str, str]]]:
 
     def walk(value: dict, shapes: dict, prefix: str, top: str | None) -> dict:
         out = dict(value)
-        for key, shape in shapes.items():
-            if key not in out:
-                continue
+        for key in [k for k in value if k in shapes]:  # the header's keys Qalam reads, not all of SHAPES
+            shape = shapes[key]
             item = out[key]
             name = f"{prefix}{key}"
             if isinstance(shape, dict):

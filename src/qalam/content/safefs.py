@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 
 #: Largest page file read by default (``qalam.max_page_bytes``): far above any real article
@@ -64,6 +65,18 @@ def human_size(n: int) -> str:
         if n >= size:
             return f"{n / size:.1f} {unit}"
     return f"{n} bytes"
+
+
+def parse_size(value) -> int:
+    """``4194304``, ``"4MB"``, ``"200 MiB"``, ``"500k"`` -> bytes (config sizes, --max-size options)."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a size: {value!r} (write e.g. 5MB, 200MB, 500KB)")
+    if isinstance(value, (int, float)):
+        return int(value)
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*", str(value), re.I)
+    if not m:
+        raise ValueError(f"not a size: {value!r} (write e.g. 5MB, 200MB, 500KB)")
+    return int(float(m.group(1)) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()])
 
 
 def kind_of(mode: int) -> str | None:
@@ -196,5 +209,5 @@ def open_regular(path: str | os.PathLike, root: str | os.PathLike):
 
 __all__ = [
     "DEFAULT_MAX_PAGE_BYTES", "MAX_CONFIG_BYTES", "UnsafeFile", "FileTooLarge", "check_path", "read_bytes",
-    "entry_problem", "safe_dir", "open_regular", "human_size", "inside", "real_root",
+    "entry_problem", "safe_dir", "open_regular", "human_size", "parse_size", "inside", "real_root",
 ]

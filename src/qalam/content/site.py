@@ -23,7 +23,7 @@ from .config import Config, load_config, truthy
 from .dates import parse_grav_date
 from .index import PageIndex, SyncReport
 from .pages import LanguageTree, Page
-from .problems import Problem
+from .problems import Problem, key_line, text_line
 from .render import RenderedContent, Renderer
 from .scan import FileStat, ScanResult, scan_pages
 from .urlpaths import local_location
@@ -606,24 +606,24 @@ class Site:
                     continue
                 rel = f"pages/{page.file_rel}"
                 for key, message in page.header_problems:
-                    out.append(Problem(rel, _key_line(self.pages_dir / page.file_rel, key), message + " — fix it "
+                    out.append(Problem(rel, key_line(self.pages_dir / page.file_rel, key), message + " — fix it "
                                        "(docs/content-fields.md, docs/grav-compatibility.md)"))
                 if page.private:
-                    out.append(Problem(rel, _key_line(self.pages_dir / page.file_rel, "access"),
+                    out.append(Problem(rel, key_line(self.pages_dir / page.file_rel, "access"),
                                        "private: the page has Grav access rules (" + ", ".join(
                                            k for k, v in page.access.items() if v) + "); it is not served, "
                                        "listed, searched, put in feeds or sitemaps, or exported until Qalam has "
                                        "logins — remove `access:` to publish it", "warning"))
                     continue
                 if page.path_problem:
-                    out.append(Problem(rel, _key_line(self.pages_dir / page.file_rel, "slug")
-                                       or _key_line(self.pages_dir / page.file_rel, "routes"),
+                    out.append(Problem(rel, key_line(self.pages_dir / page.file_rel, "slug")
+                                       or key_line(self.pages_dir / page.file_rel, "routes"),
                                        f"not served or exported: {page.path_problem} — "
                                        "use a slug of letters, digits and dashes, and routes without '.' or '..'"))
                     continue
                 for key in ("date", "publish_date", "unpublish_date"):
                     if page.header.get(key) not in (None, "") and getattr(page, "date_from_header" if key == "date" else key) is None:
-                        out.append(Problem(rel, _key_line(self.pages_dir / page.file_rel, key), f"{key}: cannot read {page.header[key]!r} as a date (write it as 'd-m-Y H:i', e.g. '20-07-2022 10:00')"))
+                        out.append(Problem(rel, key_line(self.pages_dir / page.file_rel, key), f"{key}: cannot read {page.header[key]!r} as a date (write it as 'd-m-Y H:i', e.g. '20-07-2022 10:00')"))
                 try:
                     rendered = self.content(page)
                     if content_spec(page) is not None:
@@ -636,7 +636,7 @@ class Site:
                     continue
                 for warning in rendered.warnings:
                     m = re.match(r"missing media file '(.+?)'", warning)
-                    line = _text_line(self.pages_dir / page.file_rel, m.group(1)) if m else None
+                    line = text_line(self.pages_dir / page.file_rel, m.group(1)) if m else None
                     out.append(Problem(rel, line, warning, "warning"))
         seen = set()
         unique = []
@@ -686,43 +686,3 @@ def _php_refs(template: str) -> str:
 
 def _quote(path: str) -> str:
     return urllib.parse.quote(path, safe="/:@!$&'()*+,;=-._~%")
-
-
-def _text_line(path: Path, needle: str) -> int | None:
-    """The first line of a page file that contains ``needle`` (a link's URL), for `check`."""
-    from .safefs import read_bytes
-
-    try:
-        text = read_bytes(path, path.parent, max_bytes=16 * 1024 * 1024).decode("utf-8-sig", "replace")
-    except OSError:
-        return None
-    for i, line in enumerate(text.splitlines(), 1):
-        if needle in line:
-            return i
-    return None
-
-
-def _key_line(path: Path, key: str, root: Path | None = None) -> int | None:
-    """The line of a header key in a page file (``content.order.custom``: the ``custom:`` line
-    below ``order:`` below ``content:``), for `check` messages; the deepest key found."""
-    from .safefs import read_bytes
-
-    try:
-        raw = read_bytes(path, root or path.parent, max_bytes=16 * 1024 * 1024)
-    except OSError:
-        return None
-    parts = [p for p in key.split(".") if p] or [key]
-    found, depth, indent = None, 0, -1
-    for i, line in enumerate(raw.decode("utf-8-sig", errors="replace").splitlines()[:400], 1):
-        stripped = line.lstrip(" ")
-        here = len(line) - len(stripped)
-        if found is not None and depth and stripped and here <= indent and not stripped.startswith("#"):
-            break  # left the block of the key found last
-        if here > indent and re.match(r"['\"]?" + re.escape(parts[depth]) + r"['\"]?\s*:", stripped):
-            found, indent, depth = i, here, depth + 1
-            if depth == len(parts):
-                break
-        if i > 1 and line.rstrip() in ("---", "..."):
-            break
-    return found
-

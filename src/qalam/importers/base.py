@@ -76,16 +76,12 @@ def image_kind(path: Path) -> str | None:
     """'jpeg', 'png', 'gif', 'webp', 'avif' when the file really is such an image, else None.
 
     Only regular files count (a FIFO named like an image would block the import: safefs)."""
-    from qalam.content.safefs import UnsafeFile, check_path
+    from qalam.content.safefs import open_regular
 
     try:
-        real = check_path(path, os.path.realpath(path).rsplit(os.sep, 1)[0] or os.sep)
-        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-        try:
-            head = os.read(fd, 16)
-        finally:
-            os.close(fd)
-    except (UnsafeFile, OSError):
+        with open_regular(path, os.path.dirname(os.path.realpath(path))) as fh:
+            head = fh.read(16)
+    except OSError:  # UnsafeFile included
         return None
     for magic, kind in _IMAGE_MAGIC:
         if head.startswith(magic):

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qalam.content.safefs import human_size, parse_size  # noqa: F401 — parse_size is part of this module's API
+
 __all__ = ["ImportProblem", "Decoded", "read_bytes", "decode_text", "MAX_ARTICLE_BYTES", "parse_size"]
 
 #: One article (a saved page, an HTML file) is never larger than this by default.
@@ -68,22 +70,6 @@ _KAZAKH_KZ1048 = set("ҚқҺһҰұӘәӨөҒғҮүҢң")
 _SERBIAN_CP1251 = set("ЌќЋћЎўЈјҐґЄєЇїЅѕ")
 
 
-def parse_size(text: str) -> int:
-    """``"5MB"``, ``"200 MiB"``, ``"500k"``, ``"1048576"`` -> bytes (for the --max-size options)."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*", str(text), re.I)
-    if not m:
-        raise ValueError(f"not a size: {text!r} (write e.g. 5MB, 200MB, 500KB)")
-    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()]
-    return int(float(m.group(1)) * factor)
-
-
-def _human(n: int) -> str:
-    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} bytes"
-
-
 def read_bytes(path: Path, max_bytes: int, *, what: str = "file", root: Path | None = None) -> bytes:
     """The file's bytes, or :class:`ImportProblem` when it is missing, not a regular file, outside
     ``root`` (the folder being imported; default: the folder the file really is in) or too big.
@@ -100,7 +86,7 @@ def read_bytes(path: Path, max_bytes: int, *, what: str = "file", root: Path | N
     except FileTooLarge as err:
         raise ImportProblem(
             path,
-            f"the {what} is {_human(err.size)}, larger than the limit of {_human(max_bytes)}; "
+            f"the {what} is {human_size(err.size)}, larger than the limit of {human_size(max_bytes)}; "
             f"if it really is one {what}, raise the limit with --max-size",
         ) from None
     except UnsafeFile as err:

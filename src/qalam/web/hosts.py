@@ -16,14 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.encoding import iri_to_uri
 
 from .app import current_site
-
-
-def host_name(host: str) -> str:
-    """``Example.KZ:8000`` -> ``example.kz``; ``[::1]:8000`` -> ``[::1]``."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host.split("]", 1)[0] + "]"
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+from .hotpath import BAD_HOST_BODY, host_name
 
 
 def host_allowed(site, host: str) -> bool:
@@ -50,7 +43,6 @@ def absolute_for(site, request: HttpRequest) -> Callable[[str], str]:
     return lambda path: absolute_url(base, path)
 
 
-BAD_HOST_BODY = b"400 Bad Request: this site does not answer to that host name. The site's operator can set site.base_url or list the name in qalam.hosts (docs/security.md).\n"
 
 
 def bad_host_response() -> HttpResponse:

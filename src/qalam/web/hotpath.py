@@ -234,7 +234,7 @@ class PageCacheASGI:
         stamp = (site.version, id(config))
         if self._hosts_stamp != stamp:  # worked out once per content/config version, not per request
             self._hosts_stamp, self._hosts, self._base_url = stamp, config.hosts, config.base_url
-        name = _host_name(host)
+        name = host_name(host)
         if name not in self._hosts:
             # A forged Host never reaches a page or the cache (docs/security.md); Django's
             # HostMiddleware answers the same for what does not come through here.
@@ -403,16 +403,20 @@ def _weak(tag: bytes) -> bytes:
     return tag[2:] if tag.startswith(b"W/") else tag
 
 
-def _host_name(host: bytes) -> str:
-    """``b"Example.KZ:8000"`` -> ``"example.kz"`` (as web/hosts.host_name, without Django)."""
-    text = host.decode("latin-1").strip().lower()
+#: The answer to a request naming a host the site does not answer to (here and in web/hosts.py).
+BAD_HOST_BODY = b"400 Bad Request: this site does not answer to that host name. The site's operator can set site.base_url or list the name in qalam.hosts (docs/security.md).\n"
+
+
+def host_name(host: bytes | str) -> str:
+    """``Example.KZ:8000`` -> ``example.kz``; ``[::1]:8000`` -> ``[::1]`` (web/hosts.py uses it too)."""
+    text = (host.decode("latin-1") if isinstance(host, bytes) else host).strip().lower()
     if text.startswith("["):
         return text.split("]", 1)[0] + "]"
     return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
 
 
 async def _bad_host(send) -> None:
-    body = b"400 Bad Request: this site does not answer to that host name. The site's operator can set site.base_url or list the name in qalam.hosts (docs/security.md).\n"
+    body = BAD_HOST_BODY
     await send({"type": "http.response.start", "status": 400, "headers": [
         (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
