@@ -132,8 +132,9 @@ class PageIndex:
         if not todo and not removed:
             return report
         rows = []
+        root = real_root(self.pages_dir)  # resolved once per sync, not once per file
         for i, st in enumerate(todo, 1):
-            rows.append(self._parse(st))
+            rows.append(self._parse(st, root))
             if progress and (i % 200 == 0 or i == len(todo)):
                 progress(i, len(todo))
         with self._lock:
@@ -159,9 +160,8 @@ class PageIndex:
         report.removed = len(removed)
         return report
 
-    def _parse(self, st: FileStat) -> tuple:
+    def _parse(self, st: FileStat, root: str) -> tuple:
         path = self.pages_dir / st.rel
-        root = real_root(self.pages_dir)
         problems: list[dict] = []
         header: dict = {}
         body, body_line = "", 1

@@ -19,6 +19,7 @@ keep working) whose ``reason`` says what is wrong and ``hint`` how to fix it.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 import stat
@@ -90,7 +91,15 @@ def kind_of(mode: int) -> str | None:
 
 
 def real_root(root: str | os.PathLike) -> str:
-    return os.path.realpath(os.fspath(root))
+    """The resolved root folder, remembered (resolving it again for each of 10,000 files costs a
+    walk of its path each time). Should the root be re-linked while running, files then resolve
+    outside the remembered root and are refused: it fails closed."""
+    return _real_root(os.fspath(root))
+
+
+@functools.lru_cache(maxsize=256)
+def _real_root(root: str) -> str:
+    return os.path.realpath(root)
 
 
 def inside(path: str, root_real: str) -> bool:
