@@ -88,7 +88,7 @@ end
 DJANGO_ONLY = r"""
 import sys, uvicorn
 from qalam.content.site import Site
-from qalam.web import counter
+from qalam.news import counter
 from qalam.web.app import get_asgi_application
 site = Site(sys.argv[1])
 app = get_asgi_application(site)
@@ -182,7 +182,7 @@ def beacon_run(args, site: Path, cmd: list[str], port: int, script: Path, log: P
 def micro() -> dict:
     """In-process: hit() cost and one flush of 1000 pages x 100 views."""
     from qalam.content.site import Site
-    from qalam.web.counter import ViewCounter
+    from qalam.news.counter import ViewCounter
 
     work = Path(tempfile.mkdtemp(prefix="qalam-bench-counter-micro-"))
     try:

@@ -67,7 +67,7 @@ def test_docs_pages_linked_from_readme_exist():
 def test_security_doc_states_the_limits_the_code_has():
     """docs/security.md quotes limits; a changed limit must change the doc (a stale statement fails)."""
     from qalam.content import safefs, twig
-    from qalam.web import slowclients
+    from qalam.serve import slowclients
 
     text = (DOCS / "security.md").read_text(encoding="utf-8")
     for number in (twig.MAX_OUTPUT_CHARS, twig.MAX_ITEMS, twig.MAX_WORK_CHARS, twig.MAX_WORK_ITEMS):

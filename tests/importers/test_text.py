@@ -11,8 +11,8 @@ import pytest
 
 from qalam.content.markdown import MarkdownOptions, render_markdown
 from qalam.importers.base import run_import
-from qalam.importers.text import parse_article_text, read_text_file
 from qalam.importers.furniture import Furniture
+from qalam.importers.text import parse_article_text, read_text_file
 from qalam.lang.dates import zone
 
 from ..conftest import NOW, SEEDS

@@ -6,7 +6,6 @@ import pytest
 
 from qalam.content.pages import access_rules
 
-from ..conftest import NOW
 
 SECRET = "Құпия мәжіліс хаттамасы"
 
@@ -53,7 +52,7 @@ def test_a_private_page_is_nowhere(make_site, client_for, rule, tmp_path):
         r = client.get(url)
         body = r.content.decode("utf-8", "replace")
         assert SECRET not in body and "private" not in body.replace("Cache-Control", ""), (url, r.status_code)
-    from qalam.web.export import build
+    from qalam.build.export import build
 
     out = tmp_path / "out"
     build(site, out, base_url="https://example.kz")

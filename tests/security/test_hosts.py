@@ -80,7 +80,7 @@ def test_forwarded_headers_are_ignored_by_django(demo_site, client_for):
 
 
 def test_build_base_url_https_gives_https_everywhere(demo_site, tmp_path):
-    from qalam.web.export import build
+    from qalam.build.export import build
 
     out = tmp_path / "out"
     build(demo_site, out, base_url="https://news.example.kz")

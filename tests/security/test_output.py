@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from ..conftest import NOW
 
 NASTY = ["</script><script>alert(1)</script>", "<!--", "<!-- x --><script>", "]]>", "&lt;", "a\u2028b\u2029c",
          "</SCRIPT >", "<\\!--"]

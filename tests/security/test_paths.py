@@ -4,13 +4,12 @@ folder, and every redirect Qalam derives from a request stays on the site."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
+from qalam.build.export import MANIFEST, build
 from qalam.content.urlpaths import OutputFolder, PathEscape, local_location, route_problem, slug_problem
-from qalam.web.export import MANIFEST, build
 
 from ..conftest import NOW
 

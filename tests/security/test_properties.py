@@ -169,6 +169,7 @@ def test_no_request_path_makes_a_500_or_leaves_the_site(fuzz_site, client_for, p
     # The path as a server hands it to Django (the test client would parse it as a URL first).
     request = RequestFactory(SERVER_NAME="localhost").get("/")
     request.path = request.path_info = request.META["PATH_INFO"] = path
+    request.site = fuzz_site  # what the host middleware does
     r = dispatch(request)
     assert r.status_code != 500, path
     location = r.get("Location")

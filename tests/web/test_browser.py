@@ -33,7 +33,7 @@ OUTLET_RSS = (
 
 @pytest.fixture(scope="module")
 def outlet():
-    from .fake_http import FakeServer, Reply
+    from tests.fake_http import FakeServer, Reply
 
     server = FakeServer({"/rss": Reply(200, OUTLET_RSS, {"Content-Type": "application/rss+xml; charset=utf-8"})})
     yield server

@@ -156,11 +156,11 @@ def test_changed_original_gets_a_new_version(served):
 
 
 def test_image_attrs_in_a_theme_template(served):
-    from qalam.web.theme import environment
+    from qalam.render.theme import environment
 
     site, _client = served
     page = site.tree().find("/news/story")
-    env = environment()
+    env = environment(site)
     out = env.from_string(
         "{% set ia = image_attrs(page, 'photo.jpg') %}<img {{ ia }} alt=\"\">|{{ ia.picture(alt='x') }}"
     )

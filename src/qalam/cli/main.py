@@ -95,9 +95,9 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
 
     import uvicorn
 
-    from qalam.web import counter as view_counter
-    from qalam.web import serving
-    from qalam.web.slowclients import ENV_HEADER_TIMEOUT, HeaderTimeoutProtocol
+    from qalam.news import counter as view_counter
+    from qalam.serve import serving
+    from qalam.serve.slowclients import ENV_HEADER_TIMEOUT, HeaderTimeoutProtocol
 
     _port_free_or_exit(host, port)
     if base_url is not None:
@@ -132,8 +132,8 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
             f"[yellow]warning:[/] listening on {host}, but only loopback host names are answered: set "
             "site.base_url (or --base-url), or list the site's names in qalam.hosts (docs/security.md)")
     # uvloop and httptools when installed (uvicorn[standard]); the ASGI lifespan starts and
-    # stops each process's background services (web/serving.py).
-    # Forwarded headers are handled by the app (web/serving.build_app) and only when configured:
+    # stops each process's background services (serve/serving.py).
+    # Forwarded headers are handled by the app (serve/serving.build_app) and only when configured:
     # uvicorn's own default believes them from 127.0.0.1, which a site must opt into.
     options = dict(host=host, port=port, log_level="warning", lifespan="on", loop="auto",
                    http=HeaderTimeoutProtocol, proxy_headers=False)
@@ -155,7 +155,7 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
     if server == "granian":
         serving.run_granian(host, port, workers)
     else:
-        uvicorn.run("qalam.web.serving:app_factory", factory=True, workers=workers, **options)
+        uvicorn.run("qalam.serve.serving:app_factory", factory=True, workers=workers, **options)
 
 
 @cli.command()
@@ -163,7 +163,7 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
 @click.option("--title", default="Qalam", show_default=True, help="The site's name.")
 def new(path: str, title: str) -> None:
     """Create a new trilingual (kk, ru, en) site in PATH, ready for `qalam serve PATH`."""
-    from .new_site import NewSiteError, create_site
+    from qalam.cli.new_site import NewSiteError, create_site
 
     try:
         root = create_site(path, title=title)
@@ -352,7 +352,7 @@ BROKEN_SHOWN = 50
               help="After the build, keep the site loaded and rebuild (incrementally) whenever a file changes.")
 def build(site: str, out: str, base_url: str | None, jobs: int, full: bool, watch: bool) -> None:
     """Export SITE as static files into OUT: every page, listing, feed, sitemap, media and redirect."""
-    from qalam.web.export import build as export
+    from qalam.build.export import build as export
 
     if base_url and not base_url.startswith(("http://", "https://")):
         raise click.UsageError(f"--base-url: {base_url!r} is not an http(s) address (e.g. https://example.kz)")
@@ -408,7 +408,7 @@ def _watch_build(the_site: Site, out: str, base_url: str | None) -> None:
     rebuild costs a folder scan plus what the change affects (docs/export.md)."""
     from watchfiles import Change, watch
 
-    from qalam.web.export import build as export
+    from qalam.build.export import build as export
 
     skip = (str(the_site.state_dir.resolve()), str(Path(out).resolve()))
 

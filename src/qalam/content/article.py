@@ -28,10 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from qalam.lang.slug import slugify
 
+from .config import truthy
 from .render import first_image
 
 if TYPE_CHECKING:  # pragma: no cover
+    from datetime import datetime
+
     from .pages import Page
+    from .site import Site
 
 
 @dataclass
@@ -161,4 +165,50 @@ def article(page: Page) -> Article:
         section_title=top_page.title if section and top_page is not None else "",
         tags=list(page.taxonomy.get("tag", [])),
         categories=list(page.taxonomy.get("category", [])),
+    )
+
+
+# --- what a listing shows of a page ----------------------------------------------------------
+@dataclass
+class Item:
+    """A listed page with what a listing template shows."""
+
+    page: Page
+    url: str
+    title: str
+    date: datetime
+    summary: str
+    has_more: bool
+    image_url: str | None
+    continue_link: bool
+    hidden: bool
+
+
+def item_for(site: Site, page: Page) -> Item:
+    rendered = site.content(page)
+    summary_cfg = dict(site.config.get("site.summary") or {})
+    if isinstance(page.header.get("summary"), dict):
+        summary_cfg.update(page.header["summary"])
+    size = summary_cfg.get("size", 300)
+    try:
+        size = int(size)
+    except (TypeError, ValueError):
+        size = 300
+    summary = rendered.summary(
+        enabled=truthy(summary_cfg.get("enabled", True)),
+        format=str(summary_cfg.get("format", "short")),
+        size=size,
+    )
+    image = first_image(page)
+    return Item(
+        page=page,
+        url=page.url(),
+        title=page.title,
+        date=page.date,
+        summary=summary,
+        has_more=summary.strip() != rendered.html.strip(),
+        image_url=site.media_url(page, image) if image else None,
+        continue_link=page.header.get("continue_link") is not False
+        and str(page.header.get("continue_link", "")).lower() != "false",
+        hidden=truthy(page.header.get("hide_from_post_list", False)),
     )

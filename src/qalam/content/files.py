@@ -6,6 +6,7 @@ image renditions). The editor will write pages the same way.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from pathlib import Path
@@ -38,3 +39,41 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
 def atomic_write_text(path: Path, text: str) -> None:
     """UTF-8 text with LF line ends, written atomically and durably."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+class LeaderLock:
+    """An exclusive, non-blocking ``flock`` on a file: at most one process of a site holds it.
+
+    The kernel releases it when the holding process exits, however it exits."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> bool:
+        """Take the lock if no other holder has it; True when this object holds it."""
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())  # who leads, for people looking
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)

@@ -303,7 +303,7 @@ class Site:
 
     def depends_on(self, page: Page) -> None:
         """Note that what is being rendered shows ``page``'s content or dates (the static export
-        records it per URL, to re-render only what one changed file affects: web/export.py)."""
+        records it per URL, to re-render only what one changed file affects: build/export.py)."""
         if self.dependencies is not None and page.filename:
             self.dependencies.add(page.file_rel)
 

@@ -200,3 +200,33 @@ def _inside(path: str, root_real: str) -> bool:
 
 __all__ = ["PathEscape", "slug_problem", "route_problem", "local_location", "is_local", "normalise_rel",
            "OutputFolder"]
+
+
+# --- absolute URLs ------------------------------------------------------------------------------
+#: What Django's iri_to_uri leaves as it is (RFC 3987 section 3.1): reserved and unreserved
+#: characters and percent escapes; everything else (Cyrillic, spaces ...) is percent-encoded.
+_URI_SAFE = "/#%[]=:;$&()+,!?*@'~"
+
+
+def iri_to_uri(iri: str) -> str:
+    return urllib.parse.quote(iri, safe=_URI_SAFE)
+
+
+def origin(site, request) -> str:
+    """Scheme and host (no trailing slash) of every absolute URL in a response to ``request``."""
+    base = site.config.base_url
+    if base:
+        return base
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def absolute_url(base: str, path: str) -> str:
+    if path.startswith(("http://", "https://")):
+        return iri_to_uri(path)
+    return iri_to_uri(base + (path if path.startswith("/") else "/" + path))
+
+
+def absolute_for(site, request):
+    """``path -> absolute URL`` for templates (what ``request.build_absolute_uri`` was, minus the Host)."""
+    base = origin(site, request)
+    return lambda path: absolute_url(base, path)

@@ -29,7 +29,7 @@ def current_site() -> Site:
 def set_site(site: Site) -> None:
     configure()
     _current["site"] = site
-    from .theme import reset_environment
+    from qalam.render.theme import reset_environment
 
     reset_environment()
 
@@ -50,7 +50,7 @@ def configure(*, debug: bool = False) -> None:
                 ROOT_URLCONF="qalam.web.urls",
                 INSTALLED_APPS=["qalam.web"],
                 MIDDLEWARE=[
-                    "qalam.web.hosts.HostMiddleware",  # 400 for a Host the site does not answer to
+                    "qalam.web.middleware.HostMiddleware",  # 400 for a Host the site does not answer to
                     "django.middleware.security.SecurityMiddleware",
                     "django.middleware.common.CommonMiddleware",
                     "django.middleware.http.ConditionalGetMiddleware",

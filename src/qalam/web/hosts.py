@@ -1,4 +1,4 @@
-"""Which hosts a request may name, and the origin absolute URLs are built from (docs/security.md).
+"""Which hosts a request may name, and the policy headers of every answer (docs/security.md).
 
 A forged ``Host`` header must never reach a page: canonical, hreflang, Open Graph, JSON-LD, feed
 and sitemap URLs are built from the configured base URL (``site.base_url`` / ``qalam.site_url``,
@@ -6,48 +6,31 @@ or ``qalam serve --base-url``); without one, from the request, but only for loop
 host names the site lists (``qalam.hosts``): anything else is answered 400 before any view runs
 or any cache is touched. Forwarded headers are believed only from configured proxies (uvicorn's
 ``--proxy-headers``/``--forwarded-allow-ips``), never to widen this.
+
+No Django here: the page cache in front of Django (serve/hotpath.py) applies the same rules; the
+Django side is web/middleware.py. Absolute URLs are built by content/urlpaths.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+#: Response header set by the page view: the Unix time the response stops being valid, or
+#: ``never`` (until the content changes). The page cache (serve/hotpath.py) reads and removes it.
+VALID_UNTIL = "X-Qalam-Valid-Until"
 
-from django.http import HttpRequest, HttpResponse
-from django.utils.encoding import iri_to_uri
+#: The answer to a request naming a host the site does not answer to (the page cache and the host middleware).
+BAD_HOST_BODY = b"400 Bad Request: this site does not answer to that host name. The site's operator can set site.base_url or list the name in qalam.hosts (docs/security.md).\n"
 
-from .app import current_site
-from .hotpath import BAD_HOST_BODY, host_name
+
+def host_name(host: bytes | str) -> str:
+    """``Example.KZ:8000`` -> ``example.kz``; ``[::1]:8000`` -> ``[::1]``."""
+    text = (host.decode("latin-1") if isinstance(host, bytes) else host).strip().lower()
+    if text.startswith("["):
+        return text.split("]", 1)[0] + "]"
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
 
 
 def host_allowed(site, host: str) -> bool:
     return host_name(host) in site.config.hosts
-
-
-def origin(site, request: HttpRequest) -> str:
-    """Scheme and host (no trailing slash) of every absolute URL in a response to ``request``."""
-    base = site.config.base_url
-    if base:
-        return base
-    return f"{request.scheme}://{request.get_host()}"
-
-
-def absolute_url(base: str, path: str) -> str:
-    if path.startswith(("http://", "https://")):
-        return iri_to_uri(path)
-    return iri_to_uri(base + (path if path.startswith("/") else "/" + path))
-
-
-def absolute_for(site, request: HttpRequest) -> Callable[[str], str]:
-    """``path -> absolute URL`` for templates (what ``request.build_absolute_uri`` was, minus the Host)."""
-    base = origin(site, request)
-    return lambda path: absolute_url(base, path)
-
-
-
-
-def bad_host_response() -> HttpResponse:
-    return HttpResponse(BAD_HOST_BODY, status=400,
-                        content_type="text/plain; charset=utf-8")
 
 
 #: The Content-Security-Policy of HTML pages unless ``qalam.csp`` says otherwise. The default theme
@@ -70,23 +53,3 @@ def page_csp(site) -> str | None:
     if value is False or str(value).strip() in ("", "false", "off", "none"):
         return None
     return " ".join(str(value).split())
-
-
-class HostMiddleware:
-    """400 for a ``Host`` the site does not answer to (before any view, cache or session)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest):
-        host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
-        site = current_site()
-        if not host_allowed(site, host):
-            return bad_host_response()
-        response = self.get_response(request)
-        # Every HTML answer carries the page policy (cached with it by the page cache).
-        if response.get("Content-Type", "").startswith("text/html") and "Content-Security-Policy" not in response:
-            csp = page_csp(site)
-            if csp:
-                response["Content-Security-Policy"] = csp
-        return response

@@ -7,7 +7,7 @@ really are feeds shadow pages.
 
 from django.urls import path, re_path
 
-from . import feeds, sitemaps
+from .views import feeds, sitemaps
 
 SEG = r"[^/]+"
 FMT = r"(?P<fmt>rss|atom|json)"

@@ -2,9 +2,9 @@
 
 from django.urls import include, path, re_path
 
-from .views import assets, page, search
-from .views import distribution as distribution_views
-from .views import images as image_views
+from qalam.web.views import assets, page, search
+from qalam.web.views import distribution as distribution_views
+from qalam.web.views import images as image_views
 
 urlpatterns = [
     path("_qalam/static/<path:name>", assets.theme_static, name="theme-static"),

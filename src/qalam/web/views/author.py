@@ -8,14 +8,12 @@ import threading
 
 from django.http import HttpRequest, HttpResponse
 
-from qalam.content.article import article
+from qalam.content.article import article, item_for
 from qalam.content.collections import Listing
-
-from ..app import current_site
-from ..hosts import absolute_for
-from ..context import item_for, language_links, menu, script_links
-from ..strings import ui_string
-from ..theme import environment
+from qalam.content.urlpaths import absolute_for
+from qalam.render.context import language_links, menu, script_links
+from qalam.render.strings import ui_string
+from qalam.render.theme import environment
 
 _cache: dict = {}
 _lock = threading.Lock()
@@ -50,7 +48,7 @@ def match(site, path: str):
 
 
 def author_page(request: HttpRequest, lang: str, slug: str, page_no: int) -> HttpResponse | None:
-    site = current_site()
+    site = request.site
     entry = authors_index(site, lang).get(slug)
     if entry is None:
         return None
@@ -70,9 +68,9 @@ def author_page(request: HttpRequest, lang: str, slug: str, page_no: int) -> Htt
     )
     switcher, _alts = language_links(site, None, lang, absolute_for(site, request))
     tree = site.tree(lang)
-    html = environment().get_template("author.html").render(
+    html = environment(site).get_template("author.html").render(
         site=site, site_title=site.config.title, lang=lang, html_lang=site.html_lang(lang),
-        title=f"{ui_string('author_page', lang)}: {name}", author=name, listing=listing,
+        title=f"{ui_string('author_page', lang, site=site)}: {name}", author=name, listing=listing,
         items=[item_for(site, p) for p in listing.items],
         home_url=tree.home.url() if tree.home else (site.languages.prefix(lang) or "/"),
         menu=menu(site, lang, None), languages=switcher, alternates=[], metadata=[], body_classes="author",

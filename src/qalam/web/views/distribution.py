@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from ..app import current_site
-from ..distribution import indexnow_key
-from . import page
+from qalam.news.distribution import indexnow_key
+from qalam.web.views import page
 
 
 def indexnow_key_file(request: HttpRequest, key: str) -> HttpResponse:
-    site = current_site()
+    site = request.site
     if request.method in ("GET", "HEAD") and indexnow_key(site) == key:
         response = HttpResponse(key, content_type="text/plain; charset=utf-8")
         response["Cache-Control"] = "public, max-age=3600"

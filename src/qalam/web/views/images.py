@@ -13,9 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.utils.http import http_date
 
 from qalam.content.images import CONTENT_TYPES, EXT_FORMAT, renditions_for
-
-from ..app import current_site
-from .page import media_response
+from qalam.web.views.page import media_response
 
 #: A URL whose ``v`` matches the file version never changes content.
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -28,7 +26,7 @@ FALLBACK = "public, max-age=300"
 def rendition(request: HttpRequest, width: int, fmt: str, rel: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    site = current_site()
+    site = request.site
     renditions = renditions_for(site)
     out_fmt = EXT_FORMAT.get(fmt)
     if out_fmt is None or width not in renditions.widths:
@@ -38,7 +36,7 @@ def rendition(request: HttpRequest, width: int, fmt: str, rel: str) -> HttpRespo
         raise Http404("no such rendition")
     path = renditions.rendition(source, width, out_fmt)
     if path is None:
-        response = media_response(source.path)
+        response = media_response(site, source.path)
         response["Cache-Control"] = FALLBACK
         return response
     data = path.read_bytes()

@@ -10,13 +10,12 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNot
 from django.utils.http import http_date
 
 from qalam.content.collections import content_spec
-
-from ..app import current_site
-from ..context import page_context
-from ..hosts import absolute_for
-from ..hotpath import VALID_UNTIL
-from ..strings import ui_string
-from ..theme import environment, page_template
+from qalam.content.urlpaths import absolute_for
+from qalam.render.context import page_context
+from qalam.render.latin import latin_edition
+from qalam.render.strings import ui_string
+from qalam.render.theme import environment, page_template
+from qalam.web.hosts import VALID_UNTIL
 
 log = logging.getLogger("qalam.web")
 
@@ -24,7 +23,7 @@ log = logging.getLogger("qalam.web")
 def dispatch(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    site = current_site()
+    site = request.site
     res = site.resolve(request.path, accept_language=request.headers.get("Accept-Language"))
     return respond(request, site, res)
 
@@ -36,38 +35,30 @@ def respond(request: HttpRequest, site, res) -> HttpResponse:
         response["Location"] = site.latin_url(res.location, res.lang) if res.script == "latn" else res.location
         return response
     if res.kind == "media":
-        return media_response(res.file)
+        return media_response(site, res.file)
     if res.kind == "not_found":
         try:
             generated = generated_page(request, site, res)
         except Exception:  # one broken page never takes the site down
             log.exception("cannot render the generated page %s", request.path)
-            return server_error(request, res.lang)
-        return generated or not_found(request, res.lang)
+            return server_error(site, res.lang)
+        return generated or not_found(site, res.lang)
     page = res.page
     listing = None
     try:
         if content_spec(page) is not None:
             listing = site.listing(page, res.params)
             if listing.page_no > listing.pages_count:
-                return not_found(request, res.lang)
+                return not_found(site, res.lang)
         ctx = page_context(site, page, res.lang, listing, absolute_for(site, request), res.script)
-        html = page_template(page.template_name).render(ctx)
+        html = page_template(site, page.template_name).render(ctx)
         if res.script == "latn":
             html = latin_edition(site, html, res.lang)
     except Exception:  # one broken page never takes the site down
         log.exception("cannot render %s", page.file_rel)
-        return server_error(request, res.lang)
+        return server_error(site, res.lang)
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     return with_cache_headers(site, response, page, listing)
-
-
-def latin_edition(site, html: str, lang: str) -> str:
-    """The page in the 2021 Latin alphabet: text converted, markup/URLs/code kept, links stay Latin."""
-    from qalam.lang.translit import to_latin
-    from qalam.lang.translit_html import transliterate_html
-
-    return transliterate_html(html, to_latin, lambda url: site.latin_url(url, lang))
 
 
 def generated_page(request: HttpRequest, site, res) -> HttpResponse | None:
@@ -80,16 +71,16 @@ def generated_page(request: HttpRequest, site, res) -> HttpResponse | None:
     if latin:
         path = site.languages.prefix(res.lang) + path[len(f"/{res.lang}-latn"):]
     if _is_popular_path(site, request.path):
-        from .counter import popular_page
+        from qalam.web.views.counter import popular_page
 
         return popular_page(request, res.lang, res.script)
     response = None
     if _is_search_path(site, path):
-        from .search import search_page
+        from qalam.web.views.search import search_page
 
         response = search_page(request, res.lang)
     else:
-        from . import author
+        from qalam.web.views import author
 
         found = author.match(site, path)
         if found is not None:
@@ -108,7 +99,7 @@ def may_generate(site, path: str, res) -> bool:
         path = site.languages.prefix(res.lang) + path[len(f"/{res.lang}-latn"):]
     if _is_popular_path(site, path) or _is_search_path(site, path):
         return True
-    from . import author
+    from qalam.web.views import author
 
     return author.match(site, path) is not None
 
@@ -137,7 +128,7 @@ def with_cache_headers(site, response: HttpResponse, page, listing) -> HttpRespo
     if changes:
         max_age = max(0, min(max_age, int((min(changes) - now).total_seconds())))
     response["Cache-Control"] = f"public, max-age={max_age}"
-    # For the server's page cache (web/hotpath.py, which strips it): valid until the next
+    # For the server's page cache (serve/hotpath.py, which strips it): valid until the next
     # scheduled change, or until the content changes.
     response[VALID_UNTIL] = str(int(min(changes).timestamp())) if changes else "never"
     modified = max([page.modified] + [p.modified for p in (listing.items if listing else [])])
@@ -147,21 +138,19 @@ def with_cache_headers(site, response: HttpResponse, page, listing) -> HttpRespo
     return response
 
 
-def media_response(path, root=None) -> HttpResponse:
+def media_response(site, path, root=None) -> HttpResponse:
     """A medium of a page: a regular file inside the pages folder (or ``root``: a theme's static
     folder) (safefs), opened without blocking; anything that could carry script is sandboxed."""
     import os
 
     from qalam.content.safefs import UnsafeFile, open_regular
+    from qalam.web.hosts import MEDIA_SANDBOX_CSP
 
-    from ..hosts import MEDIA_SANDBOX_CSP
-
-    site = current_site()
     ctype, _ = mimetypes.guess_type(str(path))
     try:
         fh = open_regular(path, root if root is not None else site.pages_dir)
     except (UnsafeFile, OSError):
-        return not_found(None, "")
+        return not_found(site, "")
     st = os.fstat(fh.fileno())
     if st.st_size <= 4 * 1024 * 1024:
         # Small files in one piece: no synchronous streaming under ASGI.
@@ -189,24 +178,22 @@ def _inert(ctype: str | None) -> bool:
         "application/pdf", "application/zip", "application/octet-stream")
 
 
-def not_found(request: HttpRequest, lang: str) -> HttpResponse:
-    site = current_site()
+def not_found(site, lang: str) -> HttpResponse:
     lang = lang or site.default_lang
-    env = environment()
+    env = environment(site)
     tree = site.tree(lang)
     html = env.get_template("error.html").render(
         site=site, site_title=site.config.title, lang=lang, html_lang=site.html_lang(lang),
-        title=ui_string("not_found_title", lang), status=404,
+        title=ui_string("not_found_title", lang, site=site), status=404,
         home_url=tree.home.url() if tree.home else (site.languages.prefix(lang) or "/"),
         menu=[], languages=[], alternates=[], metadata=[], body_classes="",
     )
     return HttpResponse(html, status=404, content_type="text/html; charset=utf-8")
 
 
-def server_error(request: HttpRequest, lang: str) -> HttpResponse:
-    site = current_site()
+def server_error(site, lang: str) -> HttpResponse:
     lang = lang or site.default_lang
-    html = environment().get_template("error.html").render(
+    html = environment(site).get_template("error.html").render(
         site=site, site_title=site.config.title, lang=lang, html_lang=site.html_lang(lang),
         title="500", status=500, home_url="/", menu=[], languages=[], alternates=[], metadata=[], body_classes="",
     )

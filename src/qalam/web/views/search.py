@@ -7,14 +7,12 @@ from datetime import date
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from qalam.content.urlpaths import absolute_for
+from qalam.render.context import language_links, menu, script_links
+from qalam.render.strings import ui_string
+from qalam.render.theme import environment
 from qalam.search.backend import SearchQuery
 from qalam.search.service import for_site
-
-from ..app import current_site
-from ..hosts import absolute_for
-from ..context import language_links, menu, script_links
-from ..strings import ui_string
-from ..theme import environment
 
 MAX_QUERY = 200
 
@@ -24,7 +22,7 @@ class BadRequest(ValueError):
 
 
 def _query(request: HttpRequest, lang: str | None) -> SearchQuery:
-    site = current_site()
+    site = request.site
     q = (request.GET.get("q") or "").strip()[:MAX_QUERY]
     lang = request.GET.get("lang") or lang
     if lang and site.languages.enabled and lang not in site.languages.supported:
@@ -61,7 +59,7 @@ def api_search(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": str(err)}, status=400)
     if not query.q:
         return JsonResponse({"error": "q: give some words to search for"}, status=400)
-    results = for_site(current_site()).search(query)
+    results = for_site(request.site).search(query)
     response = JsonResponse(
         {
             "query": query.q, "lang": query.lang, "total": results.total, "page": query.page,
@@ -79,7 +77,7 @@ def api_search(request: HttpRequest) -> HttpResponse:
 
 
 def search_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
-    site = current_site()
+    site = request.site
     lang = lang if lang in site.languages.supported else site.default_lang
     try:
         query = _query(request, lang)
@@ -97,9 +95,9 @@ def search_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
     for entry in scripts:
         entry["url"] += qs
     tree = site.tree(lang)
-    html = environment().get_template("search.html").render(
+    html = environment(site).get_template("search.html").render(
         site=site, site_title=site.config.title, lang=lang, html_lang=site.html_lang(lang),
-        title=ui_string("search", lang), q=query.q, results=results, error=error, query=query,
+        title=ui_string("search", lang, site=site), q=query.q, results=results, error=error, query=query,
         search_url=site.languages.prefix(lang) + "/search",
         home_url=tree.home.url() if tree.home else (site.languages.prefix(lang) or "/"),
         menu=menu(site, lang, None), languages=switcher, alternates=[], metadata=[{"attr": "name", "key": "robots", "value": "noindex"}],

@@ -9,11 +9,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from qalam.web import outlets
-from qalam.web.outlets import TITLE_MAX, FeedError, OutletsService, clean_title, fetch_feed
+from qalam.news import outlets
+from qalam.news.outlets import TITLE_MAX, FeedError, OutletsService, clean_title, fetch_feed
+from tests.fake_http import FakeServer, Reply
 
 from ..conftest import NOW, write_site
-from .fake_http import FakeServer, Reply
 
 RSS_TYPE = {"Content-Type": "application/rss+xml; charset=utf-8"}
 ATOM_TYPE = {"Content-Type": "application/atom+xml; charset=utf-8"}
@@ -351,7 +351,7 @@ def test_no_feeds_means_no_database_and_no_block(tmp_path, make_site, client_for
     html = client_for(site).get("/story").content.decode()
     outlets.stop(site)
     assert "[]" in html.replace("\n", "")
-    assert outlets.outlet_news("en") == []
+    assert outlets.outlet_news(site, "en") == []
     assert not (site.state_dir / "outlets.sqlite3").exists()
     assert not service.running
 

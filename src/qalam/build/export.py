@@ -107,7 +107,7 @@ def _build(site: Site, out, base_url: str | None, progress: Progress | None, job
             renderer.known(state)
             seeds = sorted(todo)
         phase("plan")
-        with _templates_fixed():
+        with _templates_fixed(site):
             renderer.crawl(seeds, progress, jobs)
         redirects = {**(state.redirects() if todo is not None else {}), **renderer.redirects}
         for name, data in {**redirect_files(site, redirects), "404.html": renderer.not_found_page()}.items():
@@ -141,8 +141,7 @@ def build_fingerprint(site: Site, base_url: str) -> str:
     """What, when it changes, makes every URL render again: Qalam itself, the theme, the
     configuration, the base URL and the site's structure (folders, page files, media files)."""
     from qalam import __version__
-
-    from .theme import theme_dirs
+    from qalam.render.theme import theme_dirs
 
     digest = hashlib.sha256()
     digest.update(f"{STATE_FORMAT}\0{__version__}\0{base_url}\0".encode())
@@ -295,7 +294,7 @@ def _base_url(site: Site, given: str | None) -> tuple[str, list[str]]:
 def collect_urls(site: Site) -> list[str]:
     """The URLs the content layer knows: pages per language and script, listing pages 2..N,
     feeds, sitemaps, robots.txt and the old URLs of ``site.redirects``; the crawl finds the rest."""
-    from .feeds import feed_path
+    from qalam.news.feeds import feed_path
 
     now = site.now()
     urls = ["/", "/robots.txt", "/sitemap.xml"]
@@ -346,7 +345,7 @@ class Renderer:
     def __init__(self, site: Site, base_url: str, keep_file: Callable[[str, bytes], None]):
         from django.test import RequestFactory
 
-        from .app import set_site
+        from qalam.web.app import set_site
 
         set_site(site)
         self.site = site
@@ -436,7 +435,7 @@ class Renderer:
         """The view's response for ``url``, or ``None`` when nothing is there (not rendered)."""
         from django.urls import Resolver404, resolve
 
-        from .views import page as page_views
+        from qalam.web.views import page as page_views
 
         path = urllib.parse.unquote(url)
         try:
@@ -444,6 +443,7 @@ class Renderer:
         except Resolver404:
             return None
         request = self.requests.get(url, secure=self.secure)
+        request.site = self.site  # what the host middleware does for a served request
         if match.func is page_views.dispatch:
             res = self.site.resolve(path)
             if res.kind == "not_found" and not page_views.may_generate(self.site, path, res):
@@ -480,13 +480,9 @@ class Renderer:
         return path
 
     def not_found_page(self) -> bytes:
-        from django.test import RequestFactory
+        from qalam.web.views.page import not_found
 
-        from .views.page import not_found
-
-        request = RequestFactory().get("/404.html", HTTP_HOST=urllib.parse.urlsplit(self.origin).netloc,
-                                       secure=self.secure)
-        return not_found(request, self.site.default_lang).content
+        return not_found(self.site, self.site.default_lang).content
 
 
 #: Per origin, what each site-absolute link resolves to (a pure function of the two).
@@ -526,9 +522,8 @@ def _start_worker() -> None:
     worker opens its own page-index connection, and a new view counter and search service."""
     import sqlite3
 
+    from qalam.news import counter
     from qalam.search import service
-
-    from . import counter
 
     site = _WORKER.site
     _INHERITED.extend([site.index._conn, counter._counters.pop(site, None), service._services.pop(site, None)])
@@ -599,11 +594,11 @@ def _quiet(logger: str):
 
 
 @contextlib.contextmanager
-def _templates_fixed():
+def _templates_fixed(site: Site):
     """No template up-to-date check (a stat per template per page) while the build runs."""
-    from .theme import environment
+    from qalam.render.theme import environment
 
-    env = environment()
+    env = environment(site)
     saved, env.auto_reload = env.auto_reload, False
     try:
         yield

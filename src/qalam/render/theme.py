@@ -10,12 +10,13 @@ from markupsafe import Markup
 
 from qalam.content import images
 from qalam.lang.dates import format_date
+from qalam.news import counter as view_counter
+from qalam.news import outlets
+from qalam.news.feeds import register as register_feed_globals
 
-from . import counter as view_counter
-from . import outlets
-from .app import THEMES_DIR, current_site
-from .feeds import register as register_feed_globals
 from .strings import ui_string
+
+THEMES_DIR = Path(__file__).parent / "themes"
 
 _env: dict[str, jinja2.Environment] = {}
 _lock = threading.Lock()
@@ -42,8 +43,8 @@ def reset_environment() -> None:
         _env.clear()
 
 
-def environment() -> jinja2.Environment:
-    site = current_site()
+def environment(site) -> jinja2.Environment:
+    """The site's Jinja environment (one per site and theme); its globals are bound to ``site``."""
     key = f"{id(site)}:{site.theme_name}"
     env = _env.get(key)
     if env is None:
@@ -59,12 +60,12 @@ def environment() -> jinja2.Environment:
                 bytecode_cache=_bytecode_cache(site),
             )
             env.filters["date"] = lambda value, lang, style="long", tz=None: (
-                format_date(value, lang, style, tz=tz or current_site().tz) if value else ""
+                format_date(value, lang, style, tz=tz or site.tz) if value else ""
             )
-            env.globals["t"] = ui_string
-            view_counter.register(env)
-            register_feed_globals(env)
-            outlets.register(env)
+            env.globals["t"] = lambda key, lang, **fmt: ui_string(key, lang, site=site, **fmt)
+            view_counter.register(env, site)
+            register_feed_globals(env, site)
+            outlets.register(env, site)
             images.register(env)  # image_attrs(page, filename, sizes=None): docs/images.md
             env.filters["safe_html"] = Markup
             _env[key] = env
@@ -80,9 +81,9 @@ def _bytecode_cache(site) -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(folder))
 
 
-def page_template(name: str) -> jinja2.Template:
+def page_template(site, name: str) -> jinja2.Template:
     """`<name>.html`, else `default.html` (modules: `modular/<name>.html`, else `modular/default.html`)."""
-    env = environment()
+    env = environment(site)
     candidates = [f"{name}.html"]
     if name.startswith("modular/"):
         candidates.append("modular/default.html")
@@ -90,8 +91,7 @@ def page_template(name: str) -> jinja2.Template:
     return env.select_template(candidates)
 
 
-def static_file(name: str) -> Path | None:
-    site = current_site()
+def static_file(site, name: str) -> Path | None:
     for d in theme_dirs(site):
         base = (d / "static").resolve()
         path = (base / name).resolve()

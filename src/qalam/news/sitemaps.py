@@ -15,16 +15,12 @@ from datetime import datetime
 from types import SimpleNamespace
 
 from django.contrib.sitemaps import Sitemap
-from django.core.paginator import EmptyPage
-from django.http import HttpRequest, HttpResponse
 from django.utils.xmlutils import SimplerXMLGenerator
 
 from qalam.content import syndication
 from qalam.content.pages import Page
 from qalam.content.site import Site
-
-from .app import current_site
-from .feeds import MAX_AGE, absolute_url, site_base
+from qalam.news.feeds import absolute_url
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -202,61 +198,3 @@ def sitemaps_for(site: Site) -> list[QalamSitemap]:
 def is_news_site(site: Site) -> bool:
     """``qalam.site_type: news`` (the default): the site gets a Google News sitemap."""
     return str(site.config.get("qalam.site_type") or "news").strip().lower() == "news"
-
-
-# --- views ----------------------------------------------------------------------------------
-def _xml(write, *args) -> HttpResponse:
-    response = HttpResponse(content_type="application/xml; charset=utf-8")
-    write(response, *args)
-    response["Cache-Control"] = f"public, max-age={MAX_AGE}"
-    return response
-
-
-def sitemap_index(request: HttpRequest) -> HttpResponse:
-    site = current_site()
-    base = site_base(site, request)
-    entries = []
-    for sitemap in sitemaps_for(site):
-        lastmod = sitemap.get_latest_lastmod()
-        for number in sitemap.paginator.page_range:
-            entries.append((absolute_url(base, sitemap.file_path(number)), lastmod))
-    return _xml(write_sitemap_index, entries)
-
-
-def sitemap_section(request: HttpRequest, name: str, number: str | None = None) -> HttpResponse:
-    """``/sitemap-<name>.xml`` and its further files ``/sitemap-<name>-<n>.xml`` (n >= 2)."""
-    site = current_site()
-    sitemap = next((s for s in sitemaps_for(site) if s.name == name.lower()), None)
-    n = int(number) if number else 1
-    if sitemap is None or number == "1" or request.path != sitemap.file_path(n):
-        from .views.page import dispatch
-
-        return dispatch(request)
-    base = site_base(site, request)
-    try:
-        if isinstance(sitemap, NewsSitemap):
-            return _xml(write_news_urlset, sitemap.publication(), sitemap.entries(base, n))
-        return _xml(write_urlset, sitemap.urls_for(base, n))
-    except EmptyPage:
-        from .views.page import dispatch
-
-        return dispatch(request)
-
-
-def robots_txt(request: HttpRequest) -> HttpResponse:
-    """Everything allowed but the API and the preview; ``Sitemap:`` lines with absolute URLs.
-
-    Disallow lines come before ``Allow: /`` because crawlers that take the first matching rule
-    (the original robots.txt convention) would otherwise never see them; Google and Yandex take
-    the longest match, where the order does not matter.
-    """
-    site = current_site()
-    base = site_base(site, request)
-    lines = ["User-agent: *", *(f"Disallow: {path}" for path in DISALLOW), "Allow: /", ""]
-    lines.append(f"Sitemap: {absolute_url(base, '/sitemap.xml')}")
-    if is_news_site(site):
-        lines.append(f"Sitemap: {absolute_url(base, '/sitemap-news.xml')}")
-    response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
-    response["Cache-Control"] = f"public, max-age={MAX_AGE}"
-    return response
-

@@ -13,8 +13,8 @@ import urllib.request
 
 import pytest
 
-from ..conftest import DEMO, NOW
 from ..cli.test_serve import free_port, get, wait_until
+from ..conftest import DEMO, NOW
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 T0 = NOW.timestamp()
@@ -51,7 +51,7 @@ class Clock:
 @pytest.fixture
 def news(make_site):
     """A kk/ru news site, a fake clock at NOW for its counter; every counter stopped afterwards."""
-    from qalam.web import counter
+    from qalam.news import counter
 
     site = make_site(SITE_FILES)
     clock = Clock()
@@ -82,7 +82,7 @@ def test_hits_stay_in_memory_until_flushed(news):
 
 
 def test_count_adds_the_views_header_start_value(news):
-    from qalam.web.counter import page_key, views_for
+    from qalam.news.counter import page_key, views_for
 
     site, vc, _clock = news
     alpha = site.tree("kk").pages["02.news/01.alpha"]
@@ -98,7 +98,7 @@ def test_count_adds_the_views_header_start_value(news):
 
 
 def test_writer_thread_flushes_on_its_own(make_site):
-    from qalam.web import counter
+    from qalam.news import counter
 
     files = dict(SITE_FILES, **{"config/qalam.yaml": "counter:\n  flush_seconds: 0.05\n"})
     site = make_site(files)
@@ -127,7 +127,7 @@ def test_a_failed_flush_loses_nothing(news):
 
 
 def test_counts_survive_a_restart(news, make_site):
-    from qalam.web.counter import ViewCounter
+    from qalam.news.counter import ViewCounter
 
     site, vc, _clock = news
     vc.hit(BETA, 3)
@@ -168,7 +168,7 @@ def test_most_read_windows_per_language_with_a_fake_clock(news):
 
 
 def test_most_read_pages_lists_only_pages_readers_can_open(news):
-    from qalam.web.counter import most_read_pages
+    from qalam.news.counter import most_read_pages
 
     site, vc, _clock = news
     vc.hit(GONE, 9)
@@ -196,7 +196,7 @@ def test_most_read_pages_lists_only_pages_readers_can_open(news):
     "Go-http-client/1.1", "Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0", "Mozilla/5.0 (compatible; bingbot/2.0)",
 ])
 def test_bots_and_empty_user_agents_are_not_readers(ua):
-    from qalam.web.counter import is_bot
+    from qalam.news.counter import is_bot
 
     assert is_bot(ua)
 
@@ -207,7 +207,7 @@ def test_bots_and_empty_user_agents_are_not_readers(ua):
     "Mozilla/5.0 (Linux; Android 14; SM-A546B) AppleWebKit/537.36 Chrome/130.0 Mobile Safari/537.36",
 ])
 def test_browsers_are_readers(ua):
-    from qalam.web.counter import is_bot
+    from qalam.news.counter import is_bot
 
     assert not is_bot(ua)
 
@@ -261,7 +261,7 @@ def test_beacon_refuses_what_is_not_a_reader_viewing_a_page_of_this_site(news, c
 
 
 def test_fast_path_answers_the_beacon_before_django(news):
-    from qalam.web.counter import BeaconASGI
+    from qalam.news.counter import BeaconASGI
 
     site, vc, _clock = news
     passed = []
@@ -269,7 +269,7 @@ def test_fast_path_answers_the_beacon_before_django(news):
     async def inner(scope, receive, send):
         passed.append(scope["path"])
 
-    app = BeaconASGI(inner, lambda: site)
+    app = BeaconASGI(inner, site)
 
     async def call(method: str, path: str, body: bytes = b"", headers=()):
         sent, chunks = [], [{"type": "http.request", "body": body, "more_body": False}]
@@ -355,7 +355,7 @@ def test_a_page_called_popular_wins(make_site, client_for):
 
 
 def test_single_language_site_counts_and_lists_without_a_prefix(make_site, client_for):
-    from qalam.web import counter
+    from qalam.news import counter
 
     site = make_site({
         "config/site.yaml": "title: One\ndefault_lang: en\n",

@@ -47,7 +47,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "powered_by": {"kk": "Qalam негізінде", "ru": "Работает на Qalam", "en": "Powered by Qalam"},
     "outlets_title": {"kk": "Өзгелердің жаңалығы", "ru": "Новости других СМИ", "en": "Other outlets' news"},
-    # View counter and most-read lists (web/counter.py)
+    # View counter and most-read lists (news/counter.py)
     "most_read": {"kk": "Ең көп оқылған", "ru": "Самое читаемое", "en": "Most read"},
     "last_24_hours": {"kk": "24 сағат", "ru": "24 часа", "en": "24 hours"},
     "last_7_days": {"kk": "7 күн", "ru": "7 дней", "en": "7 days"},
@@ -64,16 +64,12 @@ STRINGS: dict[str, dict[str, str]] = {
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
 
-def ui_string(key: str, lang: str, **fmt) -> str:
-    """A UI string in ``lang`` (English when missing), with ``{name}`` placeholders filled."""
-    from .app import current_site
+def ui_string(key: str, lang: str, site=None, **fmt) -> str:
+    """A UI string in ``lang`` (English when missing), with ``{name}`` placeholders filled.
 
-    override = None
-    try:
-        site = current_site()
-        override = site.ui_strings(lang).get(key) if hasattr(site, "ui_strings") else None
-    except RuntimeError:
-        pass
+    The site's own strings (``user/languages/<lang>.yaml``) come first when ``site`` is given.
+    """
+    override = site.ui_strings(lang).get(key) if site is not None and hasattr(site, "ui_strings") else None
     text = override or STRINGS.get(key, {}).get(lang) or STRINGS.get(key, {}).get("en") or key
     return text.format(**fmt) if fmt else text
 

@@ -312,7 +312,7 @@ def test_demo_site_feeds(tmp_path, client_for):
 
 
 def test_root_relative_urls_in_item_html_become_absolute():
-    from qalam.web.feeds import absolute_links
+    from qalam.news.feeds import absolute_links
 
     html = ('<p><a href="/kk/about">a</a> <a href="//cdn.kz/x">b</a> <a href="#n">c</a>'
             '<img src="/_qalam/img/800/a.jpg" srcset="/_qalam/img/480/a.jpg 480w, https://cdn.kz/b.jpg 800w"></p>')

@@ -9,7 +9,7 @@ Every worker, the single-process server included, serves a :class:`ServingApp`:
 * the ASGI chain ``BeaconASGI(PageCacheASGI(django))`` (:func:`build_app`), the page cache with
   its disk layer in ``.qalam/pagecache/`` shared by all workers;
 * on ASGI lifespan startup, :class:`Services` starts this process's background threads: the view
-  counter's writer (each process adds its own counts to SQLite, see web/counter.py), the folder
+  counter's writer (each process adds its own counts to SQLite, see news/counter.py), the folder
   watcher (each process refreshes its own ``Site``), and a thread that tries to become the
   *leader*: the one process holding :class:`LeaderLock` (``flock`` on ``.qalam/leader.lock``)
   runs what must happen once per site — IndexNow/Telegram deliveries (an article announced
@@ -22,12 +22,12 @@ Every worker, the single-process server included, serves a :class:`ServingApp`:
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import threading
 import time
-from pathlib import Path
+
+from qalam.content.files import LeaderLock
 
 log = logging.getLogger("qalam.serve")
 
@@ -50,44 +50,6 @@ def config_overrides() -> dict | None:
     return out or None
 #: How often a worker that is not the leader tries to take the lock (seconds).
 LEADER_RETRY = 2.0
-
-
-class LeaderLock:
-    """An exclusive, non-blocking ``flock`` on a file: at most one process of a site holds it.
-
-    The kernel releases it when the holding process exits, however it exits."""
-
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self._fd: int | None = None
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def acquire(self) -> bool:
-        """Take the lock if no other holder has it; True when this object holds it."""
-        if self._fd is not None:
-            return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())  # who leads, for people looking
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            finally:
-                os.close(fd)
 
 
 def leader_lock(site) -> LeaderLock:
@@ -114,7 +76,7 @@ class Services:
         return self._leading
 
     def start(self) -> None:
-        from . import counter
+        from qalam.news import counter
 
         if self._started:
             return
@@ -132,7 +94,7 @@ class Services:
 
     def _lead(self) -> None:
         """Become the leader as soon as no other process is; then start the once-per-site work."""
-        from . import distribution, outlets
+        from qalam.news import distribution, outlets
 
         while not self._stop.is_set():
             try:
@@ -155,7 +117,7 @@ class Services:
 
     def stop(self) -> None:
         """Stop every thread; write buffered views; finish and record a delivery in progress."""
-        from . import counter, distribution, outlets
+        from qalam.news import counter, distribution, outlets
 
         if not self._started:
             return
@@ -211,11 +173,11 @@ class ServingApp:
 
 def build_app(site):
     """The beacon, then the page cache (memory, then ``.qalam/pagecache/``), then Django."""
-    from .app import get_asgi_application
-    from .counter import BeaconASGI
-    from .hotpath import PageCacheASGI
+    from qalam.news.counter import BeaconASGI
+    from qalam.serve.hotpath import PageCacheASGI
+    from qalam.web.app import get_asgi_application
 
-    app = BeaconASGI(PageCacheASGI(get_asgi_application(site), site, disk_dir=site.state_dir / "pagecache"))
+    app = BeaconASGI(PageCacheASGI(get_asgi_application(site), site, disk_dir=site.state_dir / "pagecache"), site)
     trusted = site.config.get("qalam.proxy.trusted") or []
     if isinstance(trusted, str):
         trusted = [t.strip() for t in trusted.split(",") if t.strip()]
@@ -229,7 +191,7 @@ def build_app(site):
 
 
 def app_factory() -> ServingApp:
-    """uvicorn's factory in each worker process (``qalam.web.serving:app_factory``)."""
+    """uvicorn's factory in each worker process (``qalam.serve.serving:app_factory``)."""
     from qalam.content.site import Site
 
     path = os.environ.get(ENV_SITE)
@@ -249,10 +211,10 @@ def run_granian(host: str, port: int, workers: int) -> None:
         from granian.log import LogLevels
     except ImportError as err:
         raise RuntimeError("granian is not installed: pip install 'qalam[granian]'") from err
-    from .slowclients import header_timeout
+    from qalam.serve.slowclients import header_timeout
 
     Granian(
-        "qalam.web.serving:app_factory", factory=True, address=host, port=port, interface=Interfaces.ASGI,
+        "qalam.serve.serving:app_factory", factory=True, address=host, port=port, interface=Interfaces.ASGI,
         workers=workers, loop=Loops.auto,  # uvloop when installed
         log_level=LogLevels.warning, respawn_failed_workers=True,
         http1_settings=HTTP1Settings(header_read_timeout=int(header_timeout() * 1000)),

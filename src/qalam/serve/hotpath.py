@@ -66,11 +66,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from qalam.web.hosts import BAD_HOST_BODY, VALID_UNTIL, host_name
+
 log = logging.getLogger("qalam.pagecache")
 
-#: Response header set by the page view: the Unix time the response stops being valid, or
-#: ``never`` (until the content changes). Read and removed here.
-VALID_UNTIL = "X-Qalam-Valid-Until"
 _VALID_UNTIL = VALID_UNTIL.lower().encode("latin-1")
 
 #: Content types stored (the main type, without parameters).
@@ -403,18 +402,6 @@ def _weak(tag: bytes) -> bytes:
     return tag[2:] if tag.startswith(b"W/") else tag
 
 
-#: The answer to a request naming a host the site does not answer to (here and in web/hosts.py).
-BAD_HOST_BODY = b"400 Bad Request: this site does not answer to that host name. The site's operator can set site.base_url or list the name in qalam.hosts (docs/security.md).\n"
-
-
-def host_name(host: bytes | str) -> str:
-    """``Example.KZ:8000`` -> ``example.kz``; ``[::1]:8000`` -> ``[::1]`` (web/hosts.py uses it too)."""
-    text = (host.decode("latin-1") if isinstance(host, bytes) else host).strip().lower()
-    if text.startswith("["):
-        return text.split("]", 1)[0] + "]"
-    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
-
-
 async def _bad_host(send) -> None:
     body = BAD_HOST_BODY
     await send({"type": "http.response.start", "status": 400, "headers": [
@@ -437,7 +424,7 @@ def _without_valid_until(send):
 
 # --- the disk layer ------------------------------------------------------------------------------------
 _MAGIC = b"QALAM-PAGE 1\n"
-_THEMES = Path(__file__).resolve().parent / "themes"
+_THEMES = Path(__file__).resolve().parent.parent / "render" / "themes"
 
 
 def site_fingerprint(site) -> str:

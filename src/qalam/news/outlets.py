@@ -447,7 +447,7 @@ class OutletsService:
 
     def _reload_if_changed(self) -> None:
         """Read the items again when another process wrote them: with ``qalam serve --workers N``
-        only the leader fetches (web/serving.py), the other workers show what it stored.
+        only the leader fetches (serve/serving.py), the other workers show what it stored.
         (``data_version`` changes on commits of other connections only, cheap to ask.)"""
         db = self._conn()
         with self._lock:
@@ -643,12 +643,9 @@ def stop(site: Site) -> None:
         service.stop()
 
 
-def outlet_news(lang: str, limit: int | None = None) -> list[OutletItem]:
-    """Template global: the cached items for ``lang`` of the site being served ([] on any trouble)."""
-    from .app import current_site
-
+def outlet_news(site: Site, lang: str, limit: int | None = None) -> list[OutletItem]:
+    """Template global: the cached items for ``lang`` of the site ([] on any trouble)."""
     try:
-        site = current_site()
         if not site.config.get("qalam.outlets.feeds"):
             return []
         return for_site(site).latest(lang, limit)
@@ -657,6 +654,6 @@ def outlet_news(lang: str, limit: int | None = None) -> list[OutletItem]:
         return []
 
 
-def register(env) -> None:
-    """Add ``outlet_news(lang, limit=None)`` to a Jinja environment."""
-    env.globals["outlet_news"] = outlet_news
+def register(env, site: Site) -> None:
+    """Add ``outlet_news(lang, limit=None)`` to the site's Jinja environment."""
+    env.globals["outlet_news"] = lambda lang, limit=None: outlet_news(site, lang, limit)

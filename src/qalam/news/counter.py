@@ -15,7 +15,7 @@ How a view is counted (details for users in docs/counter.md):
   each flush their own buffer into the same file without losing or double-counting a view;
   each process shows its own unwritten views plus what all of them stored.
   :meth:`ViewCounter.close` (atexit, SIGTERM/SIGINT in ``qalam serve``; the lifespan shutdown
-  of each worker, web/serving.py) flushes what is left, so a clean shutdown loses nothing; a
+  of each worker, serve/serving.py) flushes what is left, so a clean shutdown loses nothing; a
   crash loses at most one flush interval.
 
 A page is known by its key ``<lang>:<folder path>`` (``kk:02.news/01.2022-07-20-experts-visit``),
@@ -446,13 +446,9 @@ class BeaconASGI:
     """ASGI middleware answering ``POST /_qalam/view`` before Django (the hot path in
     ``qalam serve``: the beacon costs a dict update, not a Django request)."""
 
-    def __init__(self, app, site_getter: Callable[[], Site] | None = None):
+    def __init__(self, app, site: Site):
         self.app = app
-        if site_getter is None:
-            from .app import current_site
-
-            site_getter = current_site
-        self.site_getter = site_getter
+        self.site = site
 
     async def __call__(self, scope, receive, send):
         if scope.get("type") != "http" or scope.get("path") != BEACON_PATH:
@@ -478,7 +474,7 @@ class BeaconASGI:
         else:
             try:
                 status = handle_beacon(
-                    self.site_getter(), method=scope.get("method", "GET"),
+                    self.site, method=scope.get("method", "GET"),
                     query=scope.get("query_string", b"").decode("latin-1"), body=body, headers=headers,
                 )
             except Exception:  # noqa: BLE001 — a counter problem never breaks the site
@@ -535,13 +531,12 @@ def popular_url(site: Site, lang: str) -> str:
     return site.languages.prefix(lang) + "/popular"
 
 
-def register(env) -> None:
+def register(env, site: Site) -> None:
     """Jinja globals: ``most_read(lang, hours=24, limit=5)``, ``views_for(page)``, ``popular_url(lang)``."""
-    from .app import current_site
 
     def most_read(lang: str, hours: int = DAY, limit: int = 5) -> list[dict]:
-        return most_read_pages(current_site(), lang, hours, limit)
+        return most_read_pages(site, lang, hours, limit)
 
     env.globals["most_read"] = most_read
     env.globals["views_for"] = views_for
-    env.globals["popular_url"] = lambda lang: popular_url(current_site(), lang)
+    env.globals["popular_url"] = lambda lang: popular_url(site, lang)

@@ -18,17 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.syndication.views import Feed
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 from django.utils import feedgenerator
 
 from qalam.content import syndication
-from qalam.content.article import Article, article
+from qalam.content.article import Article, article, item_for
 from qalam.content.pages import Page
 from qalam.content.site import Site
 from qalam.search.text import html_to_text
-
-from .app import current_site
-from .context import item_for
 
 #: How long browsers, proxies and feed readers may reuse a feed or sitemap (seconds).
 MAX_AGE = 300
@@ -134,12 +131,12 @@ class FeedScope:
 
 def site_base(site: Site, request: HttpRequest) -> str:
     """The base URL when configured, else the scheme and (allowed) host the request came to."""
-    from .hosts import origin
+    from qalam.content.urlpaths import origin
 
     return origin(site, request)
 
 
-from .hosts import absolute_url  # noqa: E402 — one definition (web/hosts.py)
+from qalam.content.urlpaths import absolute_url  # noqa: E402 — one definition
 
 
 def feed_path(site: Site, lang: str | None = None, *, section: str | None = None, tag: str | None = None,
@@ -339,33 +336,11 @@ FEEDS: dict[str, ArticleFeed] = {"rss": ArticleFeed(), "atom": AtomFeed(), "json
 FULL_TEXT = FullTextFeed()
 
 
-# --- views ----------------------------------------------------------------------------------
-def feed_view(request: HttpRequest, fmt: str = "rss", first: str | None = None, second: str | None = None,
-              tag: str | None = None, full_text: bool = False) -> HttpResponse:
-    """A feed; the page dispatcher answers paths that name no feed (a page may live there)."""
-    site = current_site()
-    scope = resolve_scope(site, request, first, second, tag=tag, fmt=fmt, full_text=full_text)
-    if scope is None or request.method not in ("GET", "HEAD"):
-        from .views.page import dispatch
-
-        return dispatch(request)
-    if request.path != scope.path and urllib.parse.unquote(scope.path) != request.path:
-        from qalam.content.urlpaths import local_location
-
-        return HttpResponseRedirect(local_location(scope.path))  # e.g. /feed.rss -> /kk/feed.rss, /KK/ -> /kk/
-    return (FULL_TEXT if full_text else FEEDS[fmt])(request, scope)
-
-
-def full_text_view(request: HttpRequest, first: str | None = None) -> HttpResponse:
-    return feed_view(request, "rss", first, full_text=True)
-
-
 # --- theme ----------------------------------------------------------------------------------
-def register(env) -> None:
+def register(env, site: Site) -> None:
     """Jinja globals: ``feed_url(lang, section=None, tag=None, fmt='rss')`` (a path)."""
 
     def feed_url(lang: str | None = None, section: str | None = None, tag: str | None = None, fmt: str = "rss") -> str:
-        site = current_site()
         return feed_path(site, lang or None, section=section, tag=tag, fmt=fmt)
 
     env.globals["feed_url"] = feed_url

@@ -1,4 +1,4 @@
-"""The page cache in front of Django (web/hotpath.py): hits, invalidation, bypasses, bounds."""
+"""The page cache in front of Django (serve/hotpath.py): hits, invalidation, bypasses, bounds."""
 
 from __future__ import annotations
 
@@ -62,8 +62,8 @@ class Counting:
 def served(tmp_path):
     """(site, clock, make_app): make_app(**kwargs) -> (PageCacheASGI, Counting)."""
     from qalam.content.site import Site
+    from qalam.serve.hotpath import PageCacheASGI
     from qalam.web.app import get_asgi_application
-    from qalam.web.hotpath import PageCacheASGI
 
     clock = Clock(NOW)
     site = Site(write_site(tmp_path / "site", FILES), state_dir=tmp_path / "state", clock=clock)
@@ -290,7 +290,7 @@ PUBLIC = (b"cache-control", b"public, max-age=60")
     ([HTML, PUBLIC, (b"x-qalam-valid-until", b"0")], 200),  # already past
 ])
 def test_responses_that_are_never_stored(served, headers, status):
-    from qalam.web.hotpath import PageCacheASGI
+    from qalam.serve.hotpath import PageCacheASGI
 
     site, _clock, _make = served
     inner, calls = _fake_app(headers, status)
@@ -303,7 +303,7 @@ def test_responses_that_are_never_stored(served, headers, status):
 
 
 def test_vary_accept_encoding_and_feeds_are_stored_for_their_max_age(served):
-    from qalam.web.hotpath import PageCacheASGI
+    from qalam.serve.hotpath import PageCacheASGI
 
     site, clock, _make = served
     inner, calls = _fake_app([(b"content-type", b"application/rss+xml"), (b"cache-control", b"public, max-age=30"),
@@ -317,7 +317,7 @@ def test_vary_accept_encoding_and_feeds_are_stored_for_their_max_age(served):
 
 
 def test_lru_is_bounded_by_bytes(served):
-    from qalam.web.hotpath import PageCacheASGI
+    from qalam.serve.hotpath import PageCacheASGI
 
     site, _clock, _make = served
     inner, calls = _fake_app([HTML, PUBLIC, (b"x-qalam-valid-until", b"never")], body=b"x" * 1000)
@@ -383,7 +383,7 @@ def test_with_a_base_url_the_host_does_not_split_the_cache(served):
 
 
 def test_concurrent_misses_are_rendered_once(served):
-    from qalam.web.hotpath import PageCacheASGI
+    from qalam.serve.hotpath import PageCacheASGI
 
     site, _clock, _make = served
 
@@ -434,9 +434,9 @@ def test_serve_puts_the_beacon_and_the_page_cache_before_django(tmp_path, monkey
     from click.testing import CliRunner
 
     from qalam.cli import main
-    from qalam.web import serving
-    from qalam.web.counter import BeaconASGI
-    from qalam.web.hotpath import PageCacheASGI
+    from qalam.news.counter import BeaconASGI
+    from qalam.serve import serving
+    from qalam.serve.hotpath import PageCacheASGI
 
     started = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
@@ -459,7 +459,7 @@ def test_serve_with_workers_hands_uvicorn_the_factory(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from qalam.cli import main
-    from qalam.web import serving
+    from qalam.serve import serving
 
     started = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
@@ -468,7 +468,7 @@ def test_serve_with_workers_hands_uvicorn_the_factory(tmp_path, monkeypatch):
     root = write_site(tmp_path / "site", FILES)
     result = CliRunner().invoke(main.cli, ["serve", str(root), "--workers", "3"])
     assert result.exit_code == 0, result.output
-    assert started["app"] == "qalam.web.serving:app_factory" and started["factory"] is True
+    assert started["app"] == "qalam.serve.serving:app_factory" and started["factory"] is True
     assert started["workers"] == 3 and started["lifespan"] == "on"
     assert os.environ[serving.ENV_SITE] == str(root) and os.environ[serving.ENV_WATCH] == "1"
     # What each worker builds from it.

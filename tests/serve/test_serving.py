@@ -1,4 +1,4 @@
-"""Several serving workers (web/serving.py): the page cache's disk layer, the leader lock, and
+"""Several serving workers (serve/serving.py): the page cache's disk layer, the leader lock, and
 `qalam serve --workers 2` as real processes."""
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko
 def disk_served(tmp_path):
     """(site, clock, make_app): make_app(**kwargs) -> (PageCacheASGI with a disk layer, Counting)."""
     from qalam.content.site import Site
+    from qalam.serve.hotpath import PageCacheASGI
     from qalam.web.app import get_asgi_application
-    from qalam.web.hotpath import PageCacheASGI
     from tests.conftest import NOW, write_site
 
     clock = Clock(NOW)
@@ -114,7 +114,7 @@ def test_scheduled_publication_bounds_a_disk_entry(disk_served):
 
 
 def test_the_disk_layer_is_bounded(disk_served, tmp_path):
-    from qalam.web.hotpath import DiskCache
+    from qalam.serve.hotpath import DiskCache
 
     site, _clock, make_app = disk_served
     app, _ = make_app()
@@ -154,7 +154,7 @@ def test_a_torn_or_foreign_file_is_not_served(disk_served):
 
 # --- the leader lock ----------------------------------------------------------------------------------------
 def test_only_one_holds_the_leader_lock(tmp_path):
-    from qalam.web.serving import LeaderLock
+    from qalam.content.files import LeaderLock
 
     first, second = LeaderLock(tmp_path / "leader.lock"), LeaderLock(tmp_path / "leader.lock")
     assert first.acquire() and first.held
@@ -166,10 +166,10 @@ def test_only_one_holds_the_leader_lock(tmp_path):
 
 
 def test_the_leader_lock_is_freed_when_its_process_dies(tmp_path):
-    from qalam.web.serving import LeaderLock
+    from qalam.content.files import LeaderLock
 
     path = tmp_path / "leader.lock"
-    code = (f"from qalam.web.serving import LeaderLock; import sys, time; l = LeaderLock({str(path)!r}); "
+    code = (f"from qalam.content.files import LeaderLock; import sys, time; l = LeaderLock({str(path)!r}); "
             "print(l.acquire(), flush=True); time.sleep(30)")
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
@@ -190,8 +190,8 @@ def test_one_process_leads_and_the_other_takes_over(tmp_path):
     """Two processes' services on one site: only one starts distribution and outlets; when it
     stops, the other becomes the leader."""
     from qalam.content.site import Site
-    from qalam.web import distribution
-    from qalam.web.serving import Services
+    from qalam.news import distribution
+    from qalam.serve.serving import Services
     from tests.conftest import write_site
 
     root = write_site(tmp_path / "site", FILES)
@@ -305,7 +305,7 @@ def test_serve_with_granian_says_how_to_install_it(tmp_path):
 def test_views_of_two_processes_add_up_and_most_read_follows_both(tmp_path):
     """Two counters on one state folder stand for two workers: each flushes its own views."""
     from qalam.content.site import Site
-    from qalam.web.counter import ViewCounter
+    from qalam.news.counter import ViewCounter
     from tests.conftest import write_site
 
     root = write_site(tmp_path / "site", FILES)
@@ -330,10 +330,10 @@ def test_views_of_two_processes_add_up_and_most_read_follows_both(tmp_path):
 
 
 def test_a_worker_shows_the_outlet_items_the_leader_fetched(tmp_path):
-    from qalam.web.outlets import OutletsService
+    from qalam.news.outlets import OutletsService
+    from tests.fake_http import FakeServer, Reply
 
-    from .fake_http import FakeServer, Reply
-    from .test_outlets import GOOD_RSS, RSS_TYPE, outlet_site
+    from tests.news.test_outlets import GOOD_RSS, RSS_TYPE, outlet_site
 
     server = FakeServer({"/rss": Reply(200, GOOD_RSS, RSS_TYPE)})
     feeds = [{"name": "Kaz", "url": server.url + "/rss", "lang": "kk"}]

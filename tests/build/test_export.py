@@ -7,7 +7,7 @@ compared exactly, binary files (photos, renditions) by hash.
 
 After an intended change to the output, regenerate the golden tree and review the diff::
 
-    QALAM_UPDATE_GOLDEN=1 .venv/bin/pytest tests/web/test_export.py
+    QALAM_UPDATE_GOLDEN=1 .venv/bin/pytest tests/build/test_export.py
     git diff --stat tests/fixtures/export-golden
 """
 
@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from qalam.build.export import MANIFEST, build
 from qalam.cli.main import cli
 from qalam.content.site import Site
-from qalam.web.export import MANIFEST, build
 
 from ..conftest import NOW, REPO
 
@@ -211,7 +211,7 @@ def test_the_link_check_reports_a_broken_link(sample, tmp_path):
 
 
 def test_a_redirect_to_nothing_is_a_broken_link(tmp_path):
-    from qalam.web.export import check_links
+    from qalam.build.export import check_links
 
     files = {"kk/index.html": b"", "kk/news/index.html": b""}
     redirects = {"/old": ("/kk/news", 301), "/gone": ("/kk/gone", 302), "/away": ("https://other.kz/x", 302)}

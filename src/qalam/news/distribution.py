@@ -620,7 +620,7 @@ class DistributionService:
 
     def _sender_lock(self):
         """``flock`` on ``.qalam/distribution.lock``, held while this worker runs."""
-        from .serving import LeaderLock
+        from qalam.content.files import LeaderLock
 
         return LeaderLock(self.site.state_dir / "distribution.lock")
 

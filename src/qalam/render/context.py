@@ -2,61 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
+from qalam.content.article import item_for
 from qalam.content.collections import Listing
 from qalam.content.config import truthy
 from qalam.content.pages import Page
 from qalam.content.render import first_image
 from qalam.content.site import Site
-
-from .strings import language_name
-
-
-@dataclass
-class Item:
-    """A listed page with what a listing template shows."""
-
-    page: Page
-    url: str
-    title: str
-    date: datetime
-    summary: str
-    has_more: bool
-    image_url: str | None
-    continue_link: bool
-    hidden: bool
-
-
-def item_for(site: Site, page: Page) -> Item:
-    rendered = site.content(page)
-    summary_cfg = dict(site.config.get("site.summary") or {})
-    if isinstance(page.header.get("summary"), dict):
-        summary_cfg.update(page.header["summary"])
-    size = summary_cfg.get("size", 300)
-    try:
-        size = int(size)
-    except (TypeError, ValueError):
-        size = 300
-    summary = rendered.summary(
-        enabled=truthy(summary_cfg.get("enabled", True)),
-        format=str(summary_cfg.get("format", "short")),
-        size=size,
-    )
-    image = first_image(page)
-    return Item(
-        page=page,
-        url=page.url(),
-        title=page.title,
-        date=page.date,
-        summary=summary,
-        has_more=summary.strip() != rendered.html.strip(),
-        image_url=site.media_url(page, image) if image else None,
-        continue_link=page.header.get("continue_link") is not False
-        and str(page.header.get("continue_link", "")).lower() != "false",
-        hidden=truthy(page.header.get("hide_from_post_list", False)),
-    )
+from qalam.render.strings import language_name
 
 
 def menu(site: Site, lang: str, current: Page | None) -> list[dict]:
@@ -178,8 +130,7 @@ def article_context(site: Site, page: Page, lang: str, absolute, script: str = "
     authors, source, share links, related articles, structured data and sharing metadata."""
     from qalam.content.article import article
     from qalam.lang.dates import format_date
-
-    from .structured import absolute_url, json_ld, share_links, social_meta
+    from qalam.news.structured import absolute_url, json_ld, share_links, social_meta
 
     art = article(page)
     own_url = site.latin_url(page.url(), lang) if script == "latn" else page.url()
@@ -192,7 +143,7 @@ def article_context(site: Site, page: Page, lang: str, absolute, script: str = "
         images.remove(lead_url)
     image_urls = ([lead_url] if lead_url else []) + images
     item = item_for(site, page)
-    from .text import plain_text
+    from qalam.render.text import plain_text
 
     description = plain_text(item.summary)[:300]
     return {
@@ -220,7 +171,7 @@ def share_image(site: Site, page: Page, filename: str) -> str:
 
 def views_for(page: Page) -> int:
     """The page's view count (the counter adds to the `views:` starting value)."""
-    from . import counter
+    from qalam.news import counter
 
     return counter.views_for(page)
 

@@ -11,11 +11,11 @@ from datetime import timedelta
 
 import pytest
 
-from qalam.web import distribution
-from qalam.web.distribution import DistributionService
+from qalam.news import distribution
+from qalam.news.distribution import DistributionService
+from tests.fake_http import FakeServer, Reply
 
 from ..conftest import NOW, write_site
-from .fake_http import FakeServer, Reply
 
 TOKEN = "123456:TEST-token_x"
 KEY = "testkey12345"
