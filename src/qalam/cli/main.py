@@ -456,6 +456,10 @@ from qalam.cli.importing import import_group  # noqa: E402  (qalam import text|h
 
 cli.add_command(import_group)
 
+from qalam.cli.users import user_group  # noqa: E402  (qalam user add|list|set-role|disable|token)
+
+cli.add_command(user_group)
+
 
 def main() -> None:
     cli()

@@ -31,3 +31,28 @@ class HostMiddleware:
             if csp:
                 response["Content-Security-Policy"] = csp
         return response
+
+
+#: Paths whose views use accounts; any request carrying a session or token uses them too.
+_ACCOUNT_PATHS = ("/editor", "/api/v1")
+
+
+class DatabaseMiddleware:
+    """Migrate the site's database before the first request that needs it (docs/editor.md).
+
+    A reader's page view never needs it: only the editor, the API and requests of people who
+    are logged in (a session cookie or an ``Authorization`` header) do.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        from django.conf import settings
+
+        if (request.path.startswith(_ACCOUNT_PATHS) or settings.SESSION_COOKIE_NAME in request.COOKIES
+                or "HTTP_AUTHORIZATION" in request.META):
+            from qalam.web.app import ensure_database
+
+            ensure_database(request.site)
+        return self.get_response(request)

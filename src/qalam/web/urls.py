@@ -6,7 +6,10 @@ from qalam.web.views import assets, page, search
 from qalam.web.views import distribution as distribution_views
 from qalam.web.views import images as image_views
 
+from qalam.web.api import api
+
 urlpatterns = [
+    path("api/v1/", api.urls),
     path("_qalam/static/<path:name>", assets.theme_static, name="theme-static"),
     path("api/search", search.api_search, name="api-search"),
     path("", include("qalam.web.news_urls")),

@@ -8,6 +8,7 @@ import mimetypes
 
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.http import http_date
+from django.views.decorators.csrf import csrf_exempt
 
 from qalam.content.collections import content_spec
 from qalam.content.urlpaths import absolute_for
@@ -20,6 +21,7 @@ from qalam.web.hosts import VALID_UNTIL
 log = logging.getLogger("qalam.web")
 
 
+@csrf_exempt  # reads only: anything but GET and HEAD is a 405, never a state change
 def dispatch(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])

@@ -1,0 +1,1 @@
+"""The newsroom's web editor at /editor/ (docs/editor.md)."""
