@@ -58,7 +58,13 @@ def access_rules(value: Any, prefix: str = "") -> dict[str, bool]:
 class Page:
     """One page (folder) as seen in one language."""
 
-    def __init__(self, tree: LanguageTree, node: Node, parent: Page | None):
+    #: The Markdown of an unsaved version shown by the editor's preview (None: the file's own).
+    preview_body: str | None = None
+
+    def __init__(self, tree: LanguageTree, node: Node, parent: Page | None, *,
+                 preview: tuple[dict, str] | None = None):
+        """``preview``: a header and body to show instead of the file's (the editor's preview
+        renders an unsaved version through exactly the site's own pipeline)."""
         site = tree.site
         self.tree = tree
         self.site = site
@@ -77,6 +83,8 @@ class Page:
         entry = site.index.entries.get(self.file_rel) if self.filename else None
         header = dict(entry.header) if entry else {}
         self.error = entry.error if entry else None
+        if preview is not None:
+            header, self.preview_body, self.error = dict(preview[0]), preview[1], None
         self.body_line = entry.body_line if entry else 1
         self.mtime = datetime.fromtimestamp((entry.mtime_ns if entry else 0) / 1e9, tz=timezone.utc)
         if node.frontmatter is not None and self.filename:

@@ -68,6 +68,8 @@ class Renderer:
             self._cache.clear()
 
     def content(self, page: Page) -> RenderedContent:
+        if page.preview_body is not None:
+            return self._render(page)  # an unsaved version: never cached
         key = (page.lang, page.file_rel, self.site.version)
         hit = self._cache.get(key)
         if hit is not None:
@@ -91,7 +93,10 @@ class Renderer:
             lang = (page.lang or site.default_lang or "en").split("-")[0]
             text = UNAVAILABLE.get(lang, UNAVAILABLE["en"])
             return RenderedContent(f'<div class="qalam-error" role="alert"><p>{text}</p></div>', None, [msg])
-        body = site.index.body(page.file_rel) if page.filename else ""
+        if page.preview_body is not None:
+            body = page.preview_body
+        else:
+            body = site.index.body(page.file_rel) if page.filename else ""
         process = deep_merge(site.config.get("system.pages.process") or {}, page.header.get("process") or {}) \
             if isinstance(page.header.get("process"), dict) else (site.config.get("system.pages.process") or {})
         html = body

@@ -10,6 +10,7 @@ from qalam.web.api import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("editor/", include("qalam.web.editor.urls")),
     path("_qalam/static/<path:name>", assets.theme_static, name="theme-static"),
     path("api/search", search.api_search, name="api-search"),
     path("", include("qalam.web.news_urls")),
