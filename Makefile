@@ -14,9 +14,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Install everything and serve the demo site at http://127.0.0.1:8000
+DEMO_SITE = .demo-site
+
+## Install everything and serve the demo site at http://127.0.0.1:8000 (editor at /editor/).
+## The demo runs on a copy (.demo-site/, git-ignored, with its own history) so that what the
+## editor writes never lands in Qalam's repository; demo accounts are for local use only.
 demo: $(STAMP)
-	$(BIN)/qalam serve examples/demo-site --host 127.0.0.1 --port 8000
+	@test -d $(DEMO_SITE)/pages || (mkdir -p $(DEMO_SITE) && cp -R examples/demo-site/. $(DEMO_SITE)/ && rm -rf $(DEMO_SITE)/.qalam)
+	@$(BIN)/qalam user list --site $(DEMO_SITE) 2>/dev/null | grep -q ' redaktor ' || { \
+	  printf '%s\n' 'demo-redaktor-2026' | $(BIN)/qalam user add redaktor --role editor --full-name 'Демо Редактор' --email redaktor@demo.invalid --site $(DEMO_SITE) && \
+	  printf '%s\n' 'demo-tilshi-2026' | $(BIN)/qalam user add tilshi --role author --full-name 'Демо Тілші' --email tilshi@demo.invalid --site $(DEMO_SITE) && \
+	  printf '%s\n' 'demo-akimshi-2026' | $(BIN)/qalam user add akimshi --role admin --full-name 'Демо Әкімші' --email akimshi@demo.invalid --site $(DEMO_SITE); }
+	$(BIN)/qalam serve $(DEMO_SITE) --host 127.0.0.1 --port 8000
 
 ## Install everything and run the whole test suite
 test: $(STAMP)

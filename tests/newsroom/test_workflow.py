@@ -161,6 +161,17 @@ def test_history_and_restore(room):
         room.version("kk", "/news/g", "not-a-commit")
 
 
+def test_restore_brings_back_the_text_not_the_workflow(room, news_site):
+    first = room.create(AUTHOR, "kk", "/news/r", "item", {"title": "Ескі тақырып"}, "ескі мәтін")
+    room.update(AUTHOR, "kk", "/news/r", dict(first.header, title="Жаңа тақырып"), "жаңа мәтін", first.etag)
+    room.publish(EDITOR, "kk", "/news/r")
+    draft_version = room.history(EDITOR, "kk", "/news/r")[-1].id
+    restored = room.restore(EDITOR, "kk", "/news/r", draft_version)
+    assert restored.body.strip() == "ескі мәтін" and restored.header["title"] == "Ескі тақырып"
+    assert restored.status == "published" and restored.header["published"] is True
+    assert news_site.resolve("/kk/news/r").kind == "page"  # still on the site
+
+
 def test_lead_photo_needs_a_credit(room):
     with pytest.raises(DocumentError) as err:
         room.create(AUTHOR, "kk", "/news/h", "item", {"title": "З", "lead_image": {"file": "a.jpg"}}, "x")

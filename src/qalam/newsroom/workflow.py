@@ -225,8 +225,13 @@ class Newsroom:
     def restore(self, actor: Actor, lang: str, route: str, version: str) -> PageDoc:
         self._require(actor.editor, "only an editor or an admin restores versions")
         old = self.version(lang, route, version)
+        current = self.get(lang, route)
+        # The text comes back; the workflow stays as it is now (restoring the words of a
+        # published article does not take it off the site, nor publish a draft).
+        header = {k: v for k, v in old.header.items() if k not in EDITORIAL_KEYS}
+        header.update({k: v for k, v in current.header.items() if k in EDITORIAL_KEYS})
         with self._writing():
-            atomic_write_bytes(old.path, old.raw)
+            self._write(old.path, header, old.body)
             self.git.commit([old.path], f"Restore {old.route} ({lang}) to version {version[:10]}",
                             name=actor.name, email=actor.email)
         self._refresh(old.path)
@@ -322,7 +327,8 @@ def _grav_date(value: datetime, tz) -> str:
 def _light_doc(site, page, code: str) -> PageDoc:
     """A list entry: the indexed header, no file read (the list API and dashboards)."""
     header = dict(page.header)
-    header["_sort"] = page.date.isoformat() if page.date else ""
+    # Dated pages newest first, then the undated ones (sections, "About"), whose file time says nothing.
+    header["_sort"] = page.date_from_header.isoformat() if page.date_from_header else ""
     return PageDoc(code, page.route, (page.filename or "default").split(".", 1)[0], header, "",
                    site.pages_dir / page.file_rel, b"")
 

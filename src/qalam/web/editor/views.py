@@ -18,7 +18,7 @@ from django.http import (FileResponse, Http404, HttpRequest, HttpResponse, HttpR
                          HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse)
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -72,7 +72,8 @@ def editor_view(*, roles=workflow.ROLES, methods=("GET",)):
             if request.method not in methods and not (request.method == "HEAD" and "GET" in methods):
                 return HttpResponseNotAllowed(methods)
             lang = interface_language(request)
-            with translation.override(lang):
+            # Dates on every editor page in the site's time zone (Asia/Almaty by default).
+            with translation.override(lang), timezone.override(request.site.tz):
                 actor = accounts.actor_for(request.user)
                 if actor is None:
                     if request.user.is_authenticated:  # an account without a role, or disabled
@@ -208,7 +209,7 @@ def dashboard(request: HttpRequest, actor):
         if status and state != status:
             continue
         rows.append({"doc": doc, "page": page, "state": state, "title": str(doc.header.get("title") or doc.route),
-                     "lang": documents.public_lang(site, doc.lang), "owner": doc.header.get("owner") or "",
+                     "lang": documents.public_lang(site, doc.lang), "owner": _byline(doc.header),
                      "views": _views(page) if state == "published" else None,
                      "publish_date": page.publish_date if scheduled else None,
                      "edit": _edit_url(site, doc), "mine": doc.header.get("owner") == actor.username})
@@ -229,6 +230,14 @@ def dashboard(request: HttpRequest, actor):
                      ("published", _("Published"))],
         "ui_lang": request.ui_lang, "ui_languages": INTERFACE_LANGUAGES,
     })
+
+
+def _byline(header: dict) -> str:
+    """The account that wrote it, else the article's first author (pages from before the editor)."""
+    if header.get("owner"):
+        return str(header["owner"])
+    authors = header.get("authors") or header.get("author") or ""
+    return str(authors[0] if isinstance(authors, list) and authors else authors or "")
 
 
 def _views(page) -> int | None:
@@ -330,7 +339,7 @@ def edit(request: HttpRequest, actor, lang: str, route: str):
             try:
                 saved = room.update(actor, lang, route, header, body, request.POST.get("etag"),
                                     message=(request.POST.get("message") or "").strip() or None)
-                Autosave.objects.filter(user=request.user, key=_key(lang, route)).delete()
+                Autosave.objects.filter(user=request.user, key=_key(doc.lang, doc.route)).delete()
                 saved = _after_save(request, actor, room, lang, route, action)
                 return HttpResponseRedirect(_edit_url(site, saved) + f"?saved={action}")
             except Conflict as err:
@@ -349,7 +358,7 @@ def edit(request: HttpRequest, actor, lang: str, route: str):
         notice = {"save": _("Saved."), "submit": _("Sent for review."), "publish": _("Published."),
                   "schedule": _("Scheduled."), "unpublish": _("Taken off the site."),
                   "send_back": _("Sent back to the author.")}.get(saved or "", "")
-    autosave = Autosave.objects.filter(user=request.user, key=_key(lang, route)).first()
+    autosave = Autosave.objects.filter(user=request.user, key=_key(doc.lang, doc.route)).first()
     offer = None
     if autosave is not None and request.method == "GET":
         if autosave.data != {k: values.get(k, "") for k in autosave.data}:
@@ -500,7 +509,11 @@ def check(request: HttpRequest, actor):
 def autosave(request: HttpRequest, actor, lang: str, route: str):
     """The form as typed, kept per account outside git until it is saved (survives a closed tab
     and a server restart)."""
-    key = _key(lang, "/" + route.strip("/"))
+    room = _room(request)
+    doc = room.get(lang, "/" + route.strip("/"))
+    if not room.may_read(actor, doc):
+        raise Forbidden("not your draft")
+    key = _key(doc.lang, doc.route)
     if request.method == "DELETE":
         Autosave.objects.filter(user=request.user, key=key).delete()
         return JsonResponse({"deleted": True})
