@@ -1,4 +1,5 @@
-"""Class 5 of docs/security.md: pages with Grav `access:` rules are private until logins exist."""
+"""Class 5 of docs/security.md: pages with Grav `access:` rules are private: readers never see them;
+logged-in newsroom accounts whose role meets the rules do (test_logged_in_readers)."""
 
 from __future__ import annotations
 
@@ -81,3 +82,37 @@ def test_access_rules_are_read_like_grav():
     assert access_rules({"site.login": False}) == {"site.login": False}
     assert access_rules(None) == {} and access_rules({}) == {}
     assert any(access_rules(["site.login"]).values())  # unreadable rules never make a page public
+
+
+@pytest.mark.parametrize("rule, allowed", [
+    ("access:\n  site.login: true\n", {"author", "editor", "admin"}),
+    ("access:\n  admin.login: true\n  site.login: false\n", {"editor", "admin"}),
+    ("access:\n  admin.super: true\n", {"admin"}),
+    ("access:\n  site.editor: 'true'\n", {"author", "editor", "admin"}),
+    ("access: true\n", set()),  # a rule Qalam cannot read is met by no one
+])
+def test_logged_in_readers_with_a_matching_role(make_site, rule, allowed):
+    from django.test import Client
+
+    from qalam.web.accounts import add_user
+    from qalam.web.app import ensure_database, set_site
+
+    site = make_site(files(rule))
+    set_site(site)
+    ensure_database(site)
+    anonymous = Client(SERVER_NAME="localhost").get("/kk/news/private")
+    for role in ("author", "editor", "admin"):
+        user = add_user(f"u-{role}", role, "ұзын-құпия-сөз-2026")
+        client = Client(SERVER_NAME="localhost")
+        client.force_login(user)
+        response = client.get("/kk/news/private")
+        if role in allowed:
+            assert response.status_code == 200 and SECRET in response.content.decode()
+            assert response["Cache-Control"] == "private, no-store" and "Cookie" in response["Vary"]
+        else:
+            assert response.status_code == 404 and SECRET not in response.content.decode()
+            assert response.content == anonymous.content  # the same 404 as for a page that is not there
+        # Still nowhere else, even for the account.
+        assert SECRET not in client.get("/kk/news").content.decode()
+        assert SECRET not in client.get("/kk/feed.rss").content.decode()
+    assert anonymous.status_code == 404 and SECRET not in anonymous.content.decode()

@@ -191,6 +191,8 @@ class Page:
         #: a page with any is private: never served, listed, indexed or exported (docs/security.md).
         self.access = access_rules(h.get("access"))
         self.private = any(self.access.values())
+        #: What `published` and `routable` would be without the access rules (for logged-in readers).
+        self._public_state = (self._published_header, self._routable)
         if self.private:
             self._published_header = False
         if self.path_problem is not None:
@@ -223,6 +225,20 @@ class Page:
 
     def routable(self, now: datetime) -> bool:
         return self._routable and self.published(now)
+
+    def routable_if_public(self, now: datetime) -> bool:
+        """Whether a page with access rules is otherwise on the site (published, routable)."""
+        published, routable = self._public_state
+        if not routable or self.path_problem is not None:
+            return False
+        if published is not None:
+            return published
+        saved = self._published_header
+        self._published_header = None
+        try:
+            return self.published(now)
+        finally:
+            self._published_header = saved
 
     def patch_file_time(self, entry) -> None:
         """The page file's text changed but not its header (Site.refresh): what depends on

@@ -81,6 +81,9 @@ class Resolution:
     status: int = 200
     file: Path | None = None
     script: str = ""  # "latn" for the Latin-script edition of Kazakh pages
+    #: For a 404 that is a page with Grav `access:` rules: the page, which the web layer shows to
+    #: a logged-in reader whose role meets the rules (docs/editor.md). Never served otherwise.
+    private: Page | None = None
 
 
 #: Languages that also have a generated Latin-script edition under `/<code>-latn/`.
@@ -470,7 +473,9 @@ class Site:
                 location = self.languages.prefix(lang) + location
             return Resolution("redirect", lang=lang, page=page, location=location, status=status)
         if page.private:
-            return Resolution("not_found", lang=lang, status=404)  # Grav access rules: no logins yet
+            # Grav access rules: not for anonymous readers; the web layer may show it to an account.
+            return Resolution("not_found", lang=lang, status=404, params=params,
+                              private=page if page.routable_if_public(now) else None)
         if not page.routable(now):  # includes unpublished pages (routable() is routable && published)
             # A folder without a routable page redirects to its first visible, routable child.
             for child in page.children:
@@ -611,9 +616,10 @@ class Site:
                 if page.private:
                     out.append(Problem(rel, key_line(self.pages_dir / page.file_rel, "access"),
                                        "private: the page has Grav access rules (" + ", ".join(
-                                           k for k, v in page.access.items() if v) + "); it is not served, "
-                                       "listed, searched, put in feeds or sitemaps, or exported until Qalam has "
-                                       "logins — remove `access:` to publish it", "warning"))
+                                           k for k, v in page.access.items() if v) + "); it is shown only to logged-in "
+                                       "newsroom accounts whose role meets them, and never listed, searched, put "
+                                       "in feeds or sitemaps, or exported — remove `access:` to publish it",
+                                       "warning"))
                     continue
                 if page.path_problem:
                     out.append(Problem(rel, key_line(self.pages_dir / page.file_rel, "slug")

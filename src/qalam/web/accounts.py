@@ -205,3 +205,30 @@ def set_password(username: str, password: str, *, by: str = "qalam user") -> Non
     user.set_password(password)  # changes the session hash: other sessions end
     user.save(update_fields=["password"])
     audit(by, "user password", username, "")
+
+
+# --- pages with Grav access rules -----------------------------------------------------------------------
+def may_read_private(user, access: dict[str, bool]) -> bool:
+    """Whether the account meets a page's Grav ``access:`` rules (every rule set to true).
+
+    ``site.*`` rules (``site.login``, the login plugin's) are met by any newsroom account;
+    ``admin.super`` by an admin; other ``admin.*`` rules (``admin.login``, ``admin.pages``) by an
+    editor or an admin. A rule Qalam does not know is not met.
+    """
+    role = role_of(user)
+    if role is None:
+        return False
+    for rule, needed in access.items():
+        if not needed:
+            continue
+        if rule == "admin.super":
+            ok = role == "admin"
+        elif rule.startswith("admin."):
+            ok = role in ("editor", "admin")
+        elif rule.startswith("site."):
+            ok = True
+        else:
+            ok = False
+        if not ok:
+            return False
+    return True

@@ -1,6 +1,7 @@
 """URL table: theme assets, then everything else goes through the Grav-compatible dispatcher."""
 
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from qalam.web.views import assets, page, search
 from qalam.web.views import distribution as distribution_views
@@ -10,6 +11,7 @@ from qalam.web.api import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("editor", RedirectView.as_view(url="/editor/", permanent=False)),
     path("editor/", include("qalam.web.editor.urls")),
     path("_qalam/static/<path:name>", assets.theme_static, name="theme-static"),
     path("api/search", search.api_search, name="api-search"),

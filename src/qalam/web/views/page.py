@@ -27,6 +27,29 @@ def dispatch(request: HttpRequest) -> HttpResponse:
         return HttpResponseNotAllowed(["GET", "HEAD"])
     site = request.site
     res = site.resolve(request.path, accept_language=request.headers.get("Accept-Language"))
+    if res.private is not None:
+        return private_page(request, site, res)
+    return respond(request, site, res)
+
+
+def private_page(request: HttpRequest, site, res) -> HttpResponse:
+    """A page with Grav `access:` rules: shown to a logged-in account whose role meets them
+    (docs/editor.md), never cached by anyone; everyone else gets the same 404 as for no page."""
+    from django.conf import settings
+
+    page = res.private
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        from qalam.web.accounts import may_read_private
+
+        if may_read_private(request.user, page.access):
+            res.kind, res.page, res.status = "page", page, 200
+            response = respond(request, site, res)
+            response.headers.pop(VALID_UNTIL, None)
+            response["Cache-Control"] = "private, no-store"
+            response.headers.pop("ETag", None)
+            response["Vary"] = "Cookie"
+            return response
+    res.private = None
     return respond(request, site, res)
 
 
