@@ -135,10 +135,14 @@ class Newsroom:
         _check_lead_photo(header, {})
         with self._writing():
             path = documents.path_for_new(self.site, code, route, template)
+            new_folder = not path.parent.exists()
             self._write(path, header, body)
+            if new_folder:
+                self.site.add_page_folder(path.parent)  # in place: no walk over every folder
+            else:
+                self.site.refresh()  # a translation beside another language's file
             self.git.commit([path], f"Create {route} ({documents.public_lang(self.site, code)}): {header['title']}",
                             name=actor.name, email=actor.email)
-        self.site.refresh()
         self.audit(actor, "create", self._target(code, route), header["status"])
         return self.get(documents.public_lang(self.site, code), route)
 
@@ -163,7 +167,6 @@ class Newsroom:
             self._write(doc.path, header, body)
             self.git.commit([doc.path], message or f"Edit {doc.route} ({lang}): {header.get('title', '')}",
                             name=actor.name, email=actor.email)
-        self._refresh(doc.path)
         self.audit(actor, "edit", self._target(doc.lang, doc.route), "")
         return self.get(lang, doc.route)
 
@@ -234,7 +237,6 @@ class Newsroom:
             self._write(old.path, header, old.body)
             self.git.commit([old.path], f"Restore {old.route} ({lang}) to version {version[:10]}",
                             name=actor.name, email=actor.email)
-        self._refresh(old.path)
         self.audit(actor, "restore", self._target(old.lang, old.route), version)
         return self.get(lang, route)
 
@@ -254,8 +256,8 @@ class Newsroom:
                 n += 1
                 name = f"{stem}-{n}.{ext}"
             atomic_write_bytes(folder / name, image.data)
+            self.site.refresh()
             self.git.commit([folder / name], f"Add image {name} to {doc.route}", name=actor.name, email=actor.email)
-        self.site.refresh()
         prefix = self.site.languages.prefix(doc.lang) if self.site.languages.enabled else ""
         return StoredMedia(name, f"{prefix}{doc.route}/{name}", image.width, image.height, image.format,
                            image.gps_removed)
@@ -272,7 +274,6 @@ class Newsroom:
                     header[key] = value
             self._write(current.path, header, current.body)
             self.git.commit([current.path], message, name=actor.name, email=actor.email)
-        self._refresh(current.path)
         self.audit(actor, action, self._target(doc.lang, doc.route), str(changes.get("publish_date") or ""))
         return self.get(documents.public_lang(self.site, doc.lang), doc.route)
 
@@ -287,8 +288,14 @@ class Newsroom:
         limit = self.site.config.max_page_bytes
         if len(data) > limit:
             raise DocumentError("body", f"the page is {len(data)} bytes; the site's limit is {limit} (qalam.max_page_bytes)")
+        existed = path.exists()
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, data)
+        if existed:
+            # The site reads it at once, before the commit: readers see the save sooner, and the
+            # file watcher (200 ms later) finds the site already current instead of walking
+            # every folder again.
+            self._refresh(path)
 
     def _refresh(self, path: Path) -> None:
         self.site.refresh_changed([path])

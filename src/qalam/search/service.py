@@ -91,10 +91,16 @@ class SearchService:
         )
 
     # --- syncing -----------------------------------------------------------------------
-    def sync(self, *, progress: Callable[[int, int], None] | None = None, batch: int = 200) -> IndexReport:
-        """Bring the search index in step with the site; analyse only changed pages."""
+    def sync(self, *, progress: Callable[[int, int], None] | None = None, batch: int = 200,
+             refresh: bool = True) -> IndexReport:
+        """Bring the search index in step with the site; analyse only changed pages.
+
+        ``refresh=False``: trust the site's own view of its files (a serving site is kept
+        current by its watcher and by the newsroom's saves; walking 10,000 folders again
+        before each re-sync cost 0.4 s)."""
         with self._lock:
-            self.site.refresh()
+            if refresh:
+                self.site.refresh()
             version = self.site.version
             stored = self.backend.versions()
             report = IndexReport()
@@ -123,7 +129,7 @@ class SearchService:
 
     def ensure_current(self) -> None:
         if self._synced_version != self.site.version or self._synced_version is None:
-            self.sync()
+            self.sync(refresh=self._synced_version is None)
 
     def rebuild(self, **kwargs) -> IndexReport:
         self.backend.clear()

@@ -250,15 +250,17 @@ def watch(site, *, stop: threading.Event | None = None, sync_search=lambda: True
     paths = [str(site.pages_dir)]
     if (site.user_dir / "config").is_dir():
         paths.append(str(site.user_dir / "config"))
-    for _changes in watch_files(*paths, debounce=200, step=50, raise_interrupt=False, stop_event=stop):
+    for changes in watch_files(*paths, debounce=200, step=50, raise_interrupt=False, stop_event=stop):
         try:
             t0 = time.perf_counter()
+            if site.already_current(path for _change, path in changes):
+                continue  # written and refreshed by the newsroom in this process: nothing to do
             report = site.refresh()
             if report.changed:
                 if sync_search():
                     from qalam.search.service import for_site
 
-                    for_site(site).sync()
+                    for_site(site).sync(refresh=False)  # the site was refreshed just now
                 log.warning("content changed: %d file(s) re-read in %.0f ms", report.parsed + report.removed,
                             (time.perf_counter() - t0) * 1000)
         except Exception:  # noqa: BLE001 — the watcher must survive a bad save

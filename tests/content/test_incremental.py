@@ -1,0 +1,88 @@
+"""In-place updates of the page trees (a new article folder, a changed header) give exactly what a
+full rebuild gives; anything unusual falls back to the rebuild."""
+
+from __future__ import annotations
+
+import pytest
+
+from qalam.content.site import Site
+
+from ..conftest import NOW
+from ..newsroom.conftest import NEWS_SITE
+
+
+def shape(site: Site) -> dict:
+    """Everything a reader's request depends on in the trees: routes, order, headers, flags."""
+    out = {}
+    for lang in site.language_codes:
+        tree = site.tree(lang)
+        out[lang] = {
+            "routes": {k: (v.page.node.rel, v.is_main) for k, v in tree.routes.items()},
+            "children": {rel: [c.node.rel for c in p.children] for rel, p in tree.pages.items()},
+            "pages": {rel: (p.route, p.title, p.published(NOW), p.date, dict(p.header), p.parent.node.rel if p.parent else None)
+                      for rel, p in tree.pages.items()},
+            "home": tree.home.node.rel if tree.home else None,
+        }
+    return out
+
+
+def fresh(site: Site, tmp_path) -> Site:
+    return Site(site.user_dir, state_dir=tmp_path / "fresh-state", clock=lambda: NOW)
+
+
+@pytest.mark.parametrize("folder, route", [("02.news/new-story", "/kk/news/new-story"), ("02.news/00.first", "/kk/news/first"),
+                                           ("02.news/zz-last", "/kk/news/zz-last"), ("04.section", "/kk/section")])
+def test_adding_a_folder_in_place_equals_a_rebuild(make_site, tmp_path, folder, route):
+    site = make_site(NEWS_SITE)
+    site.tree("kk"), site.tree("ru")
+    version = site.version
+    path = site.pages_dir / folder
+    path.mkdir()
+    (path / "item.kk.md").write_text("---\ntitle: Жаңа\ndate: '05-11-2026 10:00'\n---\nМәтін\n", encoding="utf-8")
+    trees_before = dict(site._trees)
+    site.add_page_folder(path)
+    assert site.version == version + 1
+    assert site._trees == trees_before  # the same tree objects: patched, not rebuilt
+    assert shape(site) == shape(fresh(site, tmp_path))
+    assert site.resolve(route).kind == "page"
+
+
+def test_a_folder_with_subfolders_falls_back_to_a_refresh(make_site, tmp_path):
+    site = make_site(NEWS_SITE)
+    site.tree("kk")
+    path = site.pages_dir / "02.news" / "bundle"
+    (path / "child").mkdir(parents=True)
+    (path / "item.kk.md").write_text("---\ntitle: A\n---\n", encoding="utf-8")
+    (path / "child" / "item.kk.md").write_text("---\ntitle: B\n---\n", encoding="utf-8")
+    site.add_page_folder(path)
+    assert shape(site) == shape(fresh(site, tmp_path))
+    assert site.resolve("/kk/news/bundle/child").kind == "page"
+
+
+@pytest.mark.parametrize("new_header, patched", [
+    ("title: Жаңартылған\ndate: '03-11-2026 10:00'\npublished: false\n", True),   # routes stay
+    ("title: Басқа\nslug: baska-slug\n", False),                               # the route moves
+    ("title: Бүркеншік\nroutes:\n  aliases: ['/old-story-alias']\n", False),   # a new alias
+])
+def test_a_changed_header_in_place_equals_a_rebuild(make_site, tmp_path, new_header, patched):
+    site = make_site(NEWS_SITE)
+    site.tree("kk"), site.tree("ru")
+    trees = dict(site._trees)
+    path = site.pages_dir / "02.news" / "old-story" / "item.kk.md"
+    path.write_text(f"---\n{new_header}---\nЖаңа мәтін\n", encoding="utf-8")
+    site.refresh_changed([path])
+    assert (site._trees == trees) is patched
+    assert shape(site) == shape(fresh(site, tmp_path))
+
+
+def test_already_current(make_site):
+    site = make_site(NEWS_SITE)
+    site.tree("kk")
+    page = site.pages_dir / "02.news" / "old-story" / "item.kk.md"
+    assert site.already_current([page, page.parent, site.pages_dir / "02.news" / ".item.kk.md.x.tmp"])
+    page.write_text("---\ntitle: Өзгерді\n---\nбасқа ұзындықтағы мәтін\n", encoding="utf-8")
+    assert not site.already_current([page])  # changed on disk, not yet read
+    site.refresh_changed([page])
+    assert site.already_current([page])
+    assert not site.already_current([site.pages_dir / "02.news" / "unknown.md"])
+    assert not site.already_current([site.user_dir / "config" / "site.yaml"])
