@@ -188,7 +188,8 @@ def main() -> None:
     ])
     print(body)
     if not args.no_write:
-        write_section(REPO / "docs" / "benchmarks.md", "editor", body)
+        name = "editor" if args.workers == 1 else f"editor-workers{args.workers}"
+        write_section(REPO / "docs" / "benchmarks.md", name, body)
 
 
 if __name__ == "__main__":

@@ -123,6 +123,19 @@ def test_content_lang_and_search_never_import_the_web_layers():
     assert wrong == []
 
 
+def test_newsroom_is_pure_python():
+    """The newsroom's rules never depend on the web layer or Django (the API and the editor use it)."""
+    graph = import_graph()
+    wrong = sorted((m, t) for m, ts in graph.items() if m.startswith("qalam.newsroom")
+                   for t in ts if t.startswith(("qalam.web", "qalam.serve", "qalam.build", "qalam.cli")))
+    for path in (PACKAGE / "newsroom").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            wrong += [(path.name, n) for n in names if n.split(".")[0] == "django"]
+    assert wrong == []
+
+
 def test_no_module_imports_itself_back():
     """No cycle between any two modules of Qalam, however long."""
     assert _cycles(import_graph()) == []

@@ -86,3 +86,27 @@ def test_already_current(make_site):
     assert site.already_current([page])
     assert not site.already_current([site.pages_dir / "02.news" / "unknown.md"])
     assert not site.already_current([site.user_dir / "config" / "site.yaml"])
+
+
+def test_the_watchers_refresh_takes_the_short_ways_and_falls_back(make_site, tmp_path, monkeypatch):
+    import qalam.content.site as site_module
+
+    site = make_site(NEWS_SITE)
+    site.tree("kk"), site.tree("ru")
+    folder = site.pages_dir / "02.news" / "from-another-worker"
+    folder.mkdir()
+    page = folder / "item.kk.md"
+    page.write_text("---\ntitle: Басқа процесс\ndate: '06-11-2026 10:00'\n---\nМәтін\n", encoding="utf-8")
+    walks = []
+    real = site_module.scan_pages
+    monkeypatch.setattr(site_module, "scan_pages", lambda path, **kw: walks.append(str(path)) or real(path, **kw))
+    site.refresh_paths([folder, page, folder.parent, folder / ".item.kk.md.tmp"])
+    assert walks == [str(folder)]  # only the new folder was scanned
+    assert site.resolve("/kk/news/from-another-worker").kind == "page"
+    assert shape(site) == shape(fresh(site, tmp_path))
+    # A deleted page: the full refresh.
+    page.unlink()
+    folder.rmdir()
+    site.refresh_paths([page, folder])
+    assert walks[-1] == str(site.pages_dir)
+    assert site.resolve("/kk/news/from-another-worker").kind == "not_found"

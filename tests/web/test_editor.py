@@ -89,6 +89,11 @@ def call(room, who, view):
         return c.post(f"/editor/restore/kk/{rel}", {"version": versions[-1].id})
     if view == "audit":
         return c.get("/editor/audit")
+    if view == "users":
+        return c.get("/editor/users")
+    if view == "users-add":
+        return c.post("/editor/users", {"action": "add", "username": f"new{room.route().rsplit('-', 1)[1]}",
+                                        "role": "author", "password": "жаңа-құпия-сөз-2026"})
     raise AssertionError(view)
 
 
@@ -108,6 +113,8 @@ MATRIX = {  # anon, owner (author), another author, editor, admin
     "compare": (LOGIN, 200, 403, 200, 200),
     "restore": (401, 403, 403, 302, 302),
     "audit": (LOGIN, 403, 403, 403, 200),
+    "users": (LOGIN, 403, 403, 403, 200),
+    "users-add": (401, 403, 403, 403, 200),
 }
 
 
@@ -304,3 +311,37 @@ def test_interface_languages(room):
     assert "Мои черновики" in c.get("/editor/").content.decode()
     c.post("/editor/language", {"lang": "en", "next": "https://evil.example/"})
     assert "My drafts" in c.get("/editor/").content.decode()
+
+
+def test_featured_articles_lead_the_home_page(room):
+    route = draft(room, body="Басты бетке шығатын мақала.")
+    c = client_as(room, "erlan")
+    etag = etag_of(c.get(f"/editor/edit/kk{route}"))
+    c.post(f"/editor/edit/kk{route}", form(title="Таңдаулы мақала", etag=etag, action="publish", featured="1",
+                                           date="2026-11-20T09:30"))
+    home = client_as(room, "anon").get("/kk").content.decode()
+    featured = home.split('<section class="featured"', 1)[1].split("</section>", 1)[0]
+    assert "Басты материалдар" in featured and "Таңдаулы мақала" in featured and route in featured
+    etag = etag_of(c.get(f"/editor/edit/kk{route}"))
+    c.post(f"/editor/edit/kk{route}", form(title="Таңдаулы мақала", etag=etag, action="save", date="2026-11-20T09:30"))
+    assert '<section class="featured"' not in client_as(room, "anon").get("/kk").content.decode()
+
+
+def test_admin_manages_accounts(room):
+    from django.contrib.auth import get_user_model
+
+    from qalam.web.models import AuditEntry
+
+    c = client_as(room, "admin")
+    added = c.post("/editor/users", {"action": "add", "username": "dana", "role": "author", "email": "dana@example.kz",
+                                     "full_name": "Дана Әбілова", "password": "дана-құпия-сөз-2026"})
+    assert added.status_code == 200 and "Тіркелгі қосылды." in added.content.decode()
+    weak = c.post("/editor/users", {"action": "add", "username": "weak", "role": "author", "password": "123"})
+    assert weak.status_code == 400
+    assert c.post("/editor/users", {"action": "set-role", "username": "dana", "role": "editor"}).status_code == 200
+    assert c.post("/editor/users", {"action": "disable", "username": "admin"}).status_code == 400  # not oneself
+    assert c.post("/editor/users", {"action": "disable", "username": "dana"}).status_code == 200
+    dana = get_user_model().objects.get(username="dana")
+    assert not dana.is_active and dana.groups.get().name == "editor"
+    log = list(AuditEntry.objects.filter(target="dana").values_list("actor", "action"))
+    assert ("admin", "user add") in log and ("admin", "user set-role") in log and ("admin", "user disable") in log

@@ -254,6 +254,42 @@ class Site:
                 return False
         return True
 
+    def refresh_paths(self, paths: Iterable[str | os.PathLike]) -> SyncReport:
+        """The file watcher's refresh: changed page files are re-read (:meth:`refresh_changed`)
+        and new article folders added in place (:meth:`add_page_folder`), as another worker's
+        newsroom writes them; anything else (a deleted file, a new file in a known folder, the
+        config) is a full :meth:`refresh`."""
+        scan = getattr(self, "scan", None)
+        if scan is None or not self._trees:
+            return self.refresh()
+        pages_dir = self.pages_dir.resolve()
+        modified: list[Path] = []
+        folders: set[Path] = set()
+        for raw in paths:
+            path = Path(raw)
+            if path.name.startswith("."):
+                continue  # hidden files are never read (temporary files of atomic writes)
+            try:
+                rel = path.resolve().relative_to(pages_dir).as_posix()
+            except ValueError:
+                return self.refresh()
+            if rel in scan.files and path.is_file():
+                modified.append(path)
+            elif path.is_dir():
+                if rel not in scan.nodes:
+                    folders.add(path)
+            elif path.exists() and rel.rpartition("/")[0] not in scan.nodes:
+                folders.add(path.parent)  # a file in a new folder
+            else:
+                return self.refresh()
+        report = SyncReport()
+        for folder in sorted(folders, key=lambda f: len(f.parts)):
+            if not any(parent in folders for parent in folder.parents):
+                report = self.add_page_folder(folder)
+        if modified:
+            report = self.refresh_changed(modified)
+        return report
+
     def add_page_folder(self, folder: str | os.PathLike) -> SyncReport:
         """A new folder with a page file under an existing one (the newsroom's new article):
         its node and page are added to the scan and to every language tree in place, without

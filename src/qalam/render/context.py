@@ -73,6 +73,18 @@ def latest(site: Site, lang: str, limit: int = 5) -> list[Page]:
     return pages
 
 
+def featured(site: Site, lang: str, limit: int = 3) -> list[Page]:
+    """Articles an editor marked ``featured: true`` (the editor's "Feature on the home page"):
+    published, newest first, shown at the top of the home page."""
+    now = site.now()
+    pages = [
+        p for p in site.tree(lang).iter_pages()
+        if p.has_file and p.file_lang in (lang, "") and truthy(p.header.get("featured", False))
+        and p.routable(now) and not p.is_module
+    ]
+    return sorted(pages, key=lambda p: p.date, reverse=True)[:limit]
+
+
 def script_links(site: Site, lang: str, url: str, script: str) -> list[dict]:
     """The Cyrillic/Latin switch of a language that has a Latin edition (else empty)."""
     if not site.latin_edition(lang):
@@ -117,6 +129,8 @@ def page_context(site: Site, page: Page, lang: str, listing: Listing | None, abs
         "metadata": metadata(site, page),
         "body_classes": str(page.header.get("body_classes") or ""),
     }
+    if page.is_home:
+        ctx["featured"] = [item_for(site, p) for p in featured(site, lang)]
     if page.template_name == "item":
         extra = article_context(site, page, lang, absolute, script)
         ctx.update(extra)

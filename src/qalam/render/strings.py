@@ -23,6 +23,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "tags": {"kk": "Тегтер", "ru": "Теги", "en": "Tags"},
     "category": {"kk": "Санат", "ru": "Рубрика", "en": "Category"},
     "latest": {"kk": "Соңғы жаңалықтар", "ru": "Последние новости", "en": "Latest"},
+    "featured": {"kk": "Басты материалдар", "ru": "Главное", "en": "Featured"},
     "sections": {"kk": "Бөлімдер", "ru": "Разделы", "en": "Sections"},
     "language": {"kk": "Тіл", "ru": "Язык", "en": "Language"},
     "menu": {"kk": "Мәзір", "ru": "Меню", "en": "Menu"},

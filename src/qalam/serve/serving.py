@@ -253,9 +253,10 @@ def watch(site, *, stop: threading.Event | None = None, sync_search=lambda: True
     for changes in watch_files(*paths, debounce=200, step=50, raise_interrupt=False, stop_event=stop):
         try:
             t0 = time.perf_counter()
-            if site.already_current(path for _change, path in changes):
+            changed = [path for _change, path in changes]
+            if site.already_current(changed):
                 continue  # written and refreshed by the newsroom in this process: nothing to do
-            report = site.refresh()
+            report = site.refresh_paths(changed)
             if report.changed:
                 if sync_search():
                     from qalam.search.service import for_site

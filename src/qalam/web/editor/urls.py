@@ -15,6 +15,7 @@ urlpatterns = [
     path("new", views.new, name="new"),
     path("check", views.check, name="check"),
     path("audit", views.audit, name="audit"),
+    path("users", views.users, name="users"),
     path("edit/<str:lang>/<path:route>", views.edit, name="edit"),
     path("preview/<str:lang>/<path:route>", views.preview, name="preview"),
     path("autosave/<str:lang>/<path:route>", views.autosave, name="autosave"),

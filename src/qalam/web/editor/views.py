@@ -576,3 +576,38 @@ def audit(request: HttpRequest, actor):
     entries = AuditEntry.objects.all()[:500]
     return render(request, "editor/audit.html", {
         "actor": actor, "entries": entries, "ui_lang": request.ui_lang, "ui_languages": INTERFACE_LANGUAGES})
+
+
+# --- accounts (admin) -------------------------------------------------------------------------------
+@editor_view(roles=("admin",), methods=("GET", "POST"))
+def users(request: HttpRequest, actor):
+    """Add accounts, change roles, disable accounts (the same as `qalam user …`; audited)."""
+    error = notice = ""
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        name = (request.POST.get("username") or "").strip()
+        try:
+            if action == "add":
+                accounts.add_user(name, request.POST.get("role", ""), request.POST.get("password", ""),
+                                  email=request.POST.get("email", ""), name=request.POST.get("full_name", ""),
+                                  by=actor.username)
+                notice = _("Account added.")
+            elif action == "set-role":
+                if name == actor.username:
+                    raise accounts.AccountError(_("You cannot change your own role."))
+                accounts.set_role(name, request.POST.get("role", ""), by=actor.username)
+                notice = _("Role changed.")
+            elif action == "disable":
+                if name == actor.username:
+                    raise accounts.AccountError(_("You cannot disable your own account."))
+                accounts.disable(name, by=actor.username)
+                notice = _("Account disabled.")
+            else:
+                raise accounts.AccountError("unknown action")
+        except accounts.AccountError as err:
+            error, status = str(err), 400
+    return render(request, "editor/users.html", {
+        "actor": actor, "users": accounts.users(), "roles": workflow.ROLES, "error": error, "notice": notice,
+        "ui_lang": request.ui_lang, "ui_languages": INTERFACE_LANGUAGES,
+    }, status=status)
