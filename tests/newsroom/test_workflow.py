@@ -201,3 +201,24 @@ def test_written_header_reads_back_unchanged():
     parsed = parse_page_text(text)
     assert parsed.error is None and parsed.header == header
     assert "\ntitle: '«Тақырып»" in text and "\nstatus: draft\n" in text
+
+
+def test_publishing_fills_the_distribution_outbox_once(make_site):
+    """Publishing from the newsroom reaches IndexNow/Telegram as any new article does: one row
+    per channel, and editing the published article later sends nothing more."""
+    from qalam.news.distribution import DistributionService
+
+    from .conftest import NEWS_SITE
+
+    site = make_site({**NEWS_SITE, "config/qalam.yaml": "site_url: https://example.kz\n"
+                      "distribution:\n  indexnow: {enabled: true, key: 3f1c0a9b6e2d4c8f}\n"})
+    room = Newsroom(site)
+    service = DistributionService(site, clock=lambda: site.now().timestamp())
+    assert service.scan() == 0
+    room.create(AUTHOR, "kk", "/news/tarату", "item", {"title": "Тарату", "date": site.now().strftime("%d-%m-%Y %H:%M")}, "x")
+    assert service.scan() == 0  # a draft is not announced
+    room.publish(EDITOR, "kk", "/news/tarату")
+    assert service.scan() == 1
+    doc = room.get("kk", "/news/tarату")
+    room.update(EDITOR, "kk", "/news/tarату", doc.header, "түзетілген мәтін", doc.etag)
+    assert service.scan() == 0

@@ -91,6 +91,8 @@ def call(room, who, view):
         return c.get("/editor/audit")
     if view == "users":
         return c.get("/editor/users")
+    if view == "settings":
+        return c.get("/editor/settings")
     if view == "users-add":
         return c.post("/editor/users", {"action": "add", "username": f"new{room.route().rsplit('-', 1)[1]}",
                                         "role": "author", "password": "жаңа-құпия-сөз-2026"})
@@ -114,6 +116,7 @@ MATRIX = {  # anon, owner (author), another author, editor, admin
     "restore": (401, 403, 403, 302, 302),
     "audit": (LOGIN, 403, 403, 403, 200),
     "users": (LOGIN, 403, 403, 403, 200),
+    "settings": (LOGIN, 403, 403, 403, 200),
     "users-add": (401, 403, 403, 403, 200),
 }
 
@@ -345,3 +348,26 @@ def test_admin_manages_accounts(room):
     assert not dana.is_active and dana.groups.get().name == "editor"
     log = list(AuditEntry.objects.filter(target="dana").values_list("actor", "action"))
     assert ("admin", "user add") in log and ("admin", "user set-role") in log and ("admin", "user disable") in log
+
+
+def test_admin_changes_the_site_settings_with_a_commit(room):
+    import subprocess
+
+    config = room.site.user_dir / "config" / "site.yaml"
+    config.write_text("# the site's settings\ntitle: Test\ntaxonomies: [category, tag]  # kept\n", encoding="utf-8")
+    room.site.refresh()
+    c = client_as(room, "admin")
+    assert 'value="Test"' in c.get("/editor/settings").content.decode()
+    saved = c.post("/editor/settings", {"title": "Жаңа атау", "metadata_description": "Қазақша жаңалықтар",
+                                        "author_name": "Qalam баспасы", "author_email": "info@example.kz"})
+    assert saved.status_code == 200 and "Баптаулар сақталды." in saved.content.decode()
+    text = config.read_text(encoding="utf-8")
+    assert "# the site's settings" in text and "# kept" in text and "Жаңа атау" in text
+    assert room.site.config.title == "Жаңа атау"
+    assert "<title>" in client_as(room, "anon").get("/kk").content.decode()
+    assert "Жаңа атау" in client_as(room, "anon").get("/kk").content.decode()
+    log = subprocess.run(["git", "-C", str(room.site.user_dir), "log", "-1", "--format=%an|%s", "--", "config/site.yaml"],
+                         capture_output=True, text=True).stdout.strip()
+    assert log == "admin|Change the site's settings"
+    assert c.post("/editor/settings", {"title": ""}).status_code == 400
+    assert client_as(room, "erlan").post("/editor/settings", {"title": "x"}).status_code == 403

@@ -352,3 +352,53 @@ def for_site(site, audit: Callable | None = None) -> Newsroom:
         elif audit is not None:
             room.audit = audit
         return room
+
+
+# --- site settings (admin) ------------------------------------------------------------------------------
+#: The settings of ``config/site.yaml`` the editor offers to admins (dotted keys).
+SITE_SETTINGS = ("title", "metadata.description", "author.name", "author.email")
+
+
+def site_settings(site) -> dict[str, str]:
+    from qalam.content.config import dotted_get
+
+    return {key: str(dotted_get(site.config.get("site") or {}, key, "") or "") for key in SITE_SETTINGS}
+
+
+def save_site_settings(room: Newsroom, actor: Actor, values: dict[str, str]) -> None:
+    """Write the settings into ``config/site.yaml`` (comments and every other key kept), commit it."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    if actor.role != "admin":
+        raise Forbidden("only an admin changes the site's settings")
+    if not str(values.get("title") or "").strip():
+        raise DocumentError("title", "the site needs a name")
+    path = room.site.user_dir / "config" / "site.yaml"
+    yaml = YAML(typ="rt")
+    yaml.width = 4096
+    yaml.allow_unicode = True
+    with room._writing():
+        data = yaml.load(path.read_text(encoding="utf-8")) if path.exists() else None
+        if data is None:
+            data = {}
+        for key in SITE_SETTINGS:
+            value = str(values.get(key) or "").strip()
+            node = data
+            parts = key.split(".")
+            for part in parts[:-1]:
+                if not isinstance(node.get(part), dict):
+                    node[part] = {}
+                node = node[part]
+            if value:
+                node[parts[-1]] = value
+            else:
+                node.pop(parts[-1], None)
+        buf = io.StringIO()
+        yaml.dump(data, buf)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, buf.getvalue().encode("utf-8"))
+        room.site.refresh()
+        room.git.commit([path], "Change the site's settings", name=actor.name, email=actor.email)
+    room.audit(actor, "settings", "config/site.yaml", ", ".join(k for k in SITE_SETTINGS if values.get(k)))

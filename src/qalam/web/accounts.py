@@ -192,7 +192,7 @@ def audit(actor: str, action: str, target: str, detail: str = "") -> None:
 
 def newsroom_audit(actor: Actor, action: str, target: str, detail: str) -> None:
     """The newsroom's audit callback: publish, unpublish, schedule, restore and review steps."""
-    if action in ("publish", "unpublish", "schedule", "restore", "send back", "feature"):
+    if action in ("publish", "unpublish", "schedule", "restore", "send back", "feature", "settings"):
         audit(actor.username, action, target, detail)
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("check", views.check, name="check"),
     path("audit", views.audit, name="audit"),
     path("users", views.users, name="users"),
+    path("settings", views.settings_view, name="settings"),
     path("edit/<str:lang>/<path:route>", views.edit, name="edit"),
     path("preview/<str:lang>/<path:route>", views.preview, name="preview"),
     path("autosave/<str:lang>/<path:route>", views.autosave, name="autosave"),

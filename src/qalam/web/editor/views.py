@@ -611,3 +611,28 @@ def users(request: HttpRequest, actor):
         "actor": actor, "users": accounts.users(), "roles": workflow.ROLES, "error": error, "notice": notice,
         "ui_lang": request.ui_lang, "ui_languages": INTERFACE_LANGUAGES,
     }, status=status)
+
+
+# --- site settings (admin) ----------------------------------------------------------------------------
+@editor_view(roles=("admin",), methods=("GET", "POST"))
+def settings_view(request: HttpRequest, actor):
+    """The site's name, description and author (config/site.yaml), saved with a commit."""
+    site = request.site
+    error = notice = ""
+    status = 200
+    values = workflow.site_settings(site)
+    if request.method == "POST":
+        values = {key: request.POST.get(key.replace(".", "_"), "") for key in workflow.SITE_SETTINGS}
+        try:
+            workflow.save_site_settings(_room(request), actor, values)
+            notice = _("Settings saved.")
+            values = workflow.site_settings(site)
+        except DocumentError as err:
+            error, status = err.message, 400
+    fields_ = [(key.replace(".", "_"), label, values.get(key, "")) for key, label in (
+        ("title", _("Site name")), ("metadata.description", _("Description (for search engines and shares)")),
+        ("author.name", _("Publisher")), ("author.email", _("Publisher's e-mail")))]
+    return render(request, "editor/settings.html", {
+        "actor": actor, "fields": fields_, "error": error, "notice": notice,
+        "ui_lang": request.ui_lang, "ui_languages": INTERFACE_LANGUAGES,
+    }, status=status)
