@@ -27,9 +27,16 @@ demo: $(STAMP)
 	  printf '%s\n' 'demo-akimshi-2026' | $(BIN)/qalam user add akimshi --role admin --full-name 'Демо Әкімші' --email akimshi@demo.invalid --site $(DEMO_SITE); }
 	$(BIN)/qalam serve $(DEMO_SITE) --host 127.0.0.1 --port 8000
 
-## Install everything and run the whole test suite
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+## Install everything and run the whole test suite; then the newsroom's tests again against
+## PostgreSQL (throwaway databases) where a server runs on 127.0.0.1:5432 (docs/scaling.md)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	  echo "--- the newsroom on PostgreSQL ($(PG_TEST_URL))"; \
+	  QALAM_TEST_POSTGRES_PASS=$(PG_TEST_URL) $(BIN)/python -m pytest -q -p no:cacheprovider tests/web/test_api.py tests/web/test_editor.py; \
+	else echo "--- no PostgreSQL at $(PG_TEST_URL): the PostgreSQL pass is skipped"; fi
 
 ## Refresh the screenshots the README shows (tests never write into the repository)
 screenshots: $(STAMP)

@@ -50,6 +50,15 @@ def write_site(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _drop_throwaway_databases():
+    """The PostgreSQL pass (QALAM_TEST_POSTGRES_PASS) leaves no database behind."""
+    yield
+    from tests.web.newsroom_fixtures import drop_databases
+
+    drop_databases()
+
+
 @pytest.fixture
 def make_site(tmp_path):
     """Build a site from a dict of files; returns an open :class:`Site` with the clock at NOW."""

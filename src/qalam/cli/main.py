@@ -460,6 +460,10 @@ from qalam.cli.users import user_group  # noqa: E402  (qalam user add|list|set-r
 
 cli.add_command(user_group)
 
+from qalam.cli.db import db_group  # noqa: E402  (qalam db migrate)
+
+cli.add_command(db_group)
+
 
 def main() -> None:
     cli()

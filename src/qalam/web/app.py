@@ -180,6 +180,32 @@ def secret_key(site: Site) -> str:
     return key
 
 
+def database_settings(site: Site) -> dict:
+    """Django's settings for the site's database: SQLite in the state folder, or the PostgreSQL
+    server named by ``QALAM_DATABASE_URL`` (``postgresql://user:password@host:5432/name``;
+    docs/scaling.md), shared by every server of the site."""
+    url = os.environ.get("QALAM_DATABASE_URL", "").strip()
+    if not url:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(database_path(site)),
+                "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False,
+                "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}}
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql") or not parts.path.strip("/"):
+        raise ValueError(f"QALAM_DATABASE_URL must look like postgresql://user:password@host:5432/name, not {url!r}")
+    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    return {"ENGINE": "django.db.backends.postgresql", "NAME": unquote(parts.path.strip("/")),
+            "USER": unquote(parts.username or ""), "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "", "PORT": str(parts.port or ""), "OPTIONS": options,
+            "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}
+
+
+def _database_key(db: dict) -> str:
+    return f"{db['ENGINE']}|{db.get('HOST', '')}|{db.get('PORT', '')}|{db['NAME']}"
+
+
 def _use_site_database(site: Site) -> None:
     from django.conf import settings
     from django.db import connections
@@ -189,13 +215,18 @@ def _use_site_database(site: Site) -> None:
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = secure
     base = str(site.config.base_url or "").rstrip("/")
     settings.CSRF_TRUSTED_ORIGINS = [base] if base.startswith(("http://", "https://")) else []
-    name = str(database_path(site))
+    wanted = database_settings(site)
     db = connections.settings["default"]
-    if db["NAME"] != name:
+    if _database_key(db) != _database_key(wanted):
         if connections["default"].connection is not None:  # only tests swap sites with one open
             connections["default"].close()
-        db["NAME"] = name
-        settings.DATABASES["default"]["NAME"] = name
+        engine_changed = db["ENGINE"] != wanted["ENGINE"]
+        for key in ("HOST", "PORT", "USER", "PASSWORD"):
+            db[key] = ""
+        db.update(wanted)
+        settings.DATABASES["default"] = db
+        if engine_changed:
+            del connections["default"]  # another backend: a new connection wrapper
 
 
 def ensure_database(site: Site | None = None) -> None:
@@ -204,24 +235,52 @@ def ensure_database(site: Site | None = None) -> None:
     Several workers may start at once: a file lock makes one of them migrate and the others wait.
     """
     site = site or current_site()
-    name = str(database_path(site))
-    if name in _migrated and os.path.exists(name):
+    db = database_settings(site)
+    key = _database_key(db)
+    sqlite = db["ENGINE"].endswith("sqlite3")
+    if key in _migrated and (not sqlite or os.path.exists(db["NAME"])):
         return
     with _db_lock:
-        if name in _migrated and os.path.exists(name):
+        if key in _migrated and (not sqlite or os.path.exists(db["NAME"])):
             return
-        from django.core.management import call_command
-
         Path(site.state_dir).mkdir(parents=True, exist_ok=True)
         fd = os.open(Path(site.state_dir) / "db.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            call_command("migrate", verbosity=0, interactive=False)
-            os.chmod(name, 0o600)  # password hashes and tokens: readable by the site's user only
-            from qalam.web.accounts import ensure_roles
-
-            ensure_roles()
+            fcntl.flock(fd, fcntl.LOCK_EX)  # the workers of this server
+            migrate_database(quiet=True)
+            if sqlite:
+                os.chmod(db["NAME"], 0o600)  # password hashes and tokens: readable by the site's user only
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
-        _migrated.add(name)
+        _migrated.add(key)
+
+
+#: The PostgreSQL advisory lock key the servers of one site migrate under (any constant will do).
+_MIGRATION_LOCK = 0x51A1A4
+
+
+def migrate_database(*, quiet: bool = False) -> None:
+    """Apply Django's migrations to the current site's database and make the role groups.
+
+    On PostgreSQL the servers of a site may start together: they migrate one at a time under an
+    advisory lock, and the others then find nothing left to do."""
+    import io
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [_MIGRATION_LOCK])
+    try:
+        call_command("migrate", verbosity=0 if quiet else 1, interactive=False,
+                     **({"stdout": io.StringIO()} if quiet else {}))
+        from qalam.web.accounts import ensure_roles
+
+        ensure_roles()
+    finally:
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_MIGRATION_LOCK])
