@@ -111,3 +111,35 @@ def test_cli_migrates_and_adds_users_on_postgresql(pg_url, tmp_path):
                           env={**env, "QALAM_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"},
                           capture_output=True, text=True)
     assert down.returncode == 1 and "could not migrate" in down.stderr
+
+
+def test_copy_a_single_machine_newsroom_into_postgresql(pg_url, tmp_path):
+    import psycopg
+
+    url, _admin, _name = pg_url
+    site = write_site(tmp_path / "user", NEWS_SITE)
+    exe = [sys.executable, "-m", "qalam.cli.main"]
+    lite = {k: v for k, v in os.environ.items() if k != "QALAM_DATABASE_URL"}
+    for name, role in (("aigul", "author"), ("erlan", "editor")):
+        subprocess.run([*exe, "user", "add", name, "--role", role, "--site", str(site)], env=lite,
+                       input="ұзын-құпия-сөз-2026\n", capture_output=True, text=True, check=True)
+    token = subprocess.run([*exe, "user", "token", "erlan", "--site", str(site)], env=lite,
+                           capture_output=True, text=True, check=True).stdout.strip()
+    env = {**lite, "QALAM_DATABASE_URL": url}
+    copied = subprocess.run([*exe, "db", "copy", str(site)], env=env, capture_output=True, text=True)
+    assert copied.returncode == 0, copied.stderr
+    with psycopg.connect(url) as conn:
+        users = dict(conn.execute("SELECT u.username, g.name FROM auth_user u JOIN auth_user_groups ug ON "
+                                  "ug.user_id = u.id JOIN auth_group g ON g.id = ug.group_id").fetchall())
+        actions = [r[0] for r in conn.execute("SELECT action FROM qalam_auditentry ORDER BY id")]
+    assert users == {"aigul": "author", "erlan": "editor"}
+    assert actions == ["user add", "user add", "token add"]
+    # The token made on the single machine works against PostgreSQL.
+    listed = subprocess.run([sys.executable, "-c", (
+        "import os, sys; from qalam.content.site import Site; from qalam.web.app import set_site, ensure_database;"
+        f"s = Site({str(site)!r}); set_site(s); ensure_database(s);"
+        "from qalam.web.accounts import user_for_token; print(user_for_token(sys.argv[1]).username)"), token],
+        env=env, capture_output=True, text=True)
+    assert listed.stdout.strip() == "erlan", listed.stderr
+    again = subprocess.run([*exe, "db", "copy", str(site)], env=env, capture_output=True, text=True)
+    assert again.returncode == 1 and "already has accounts" in again.stderr
