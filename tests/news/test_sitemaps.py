@@ -296,3 +296,28 @@ def test_demo_site_sitemaps(tmp_path, client_for):
     finally:
         site.close()
 
+
+
+def test_fast_urlset_writer_gives_exactly_the_generators_bytes():
+    """write_urlset builds the XML directly; the bytes must equal Django's generator's."""
+    import io
+    from datetime import datetime, timedelta, timezone
+
+    from qalam.news.sitemaps import _write_urlset_generic, write_urlset
+
+    class Out(io.BytesIO):
+        def write(self, data):  # what HttpResponse does with text and bytes
+            return super().write(data.encode("utf-8") if isinstance(data, str) else data)
+
+    tz = timezone(timedelta(hours=5))
+    urls = [
+        {"location": "https://example.kz/kk/news/a?b=1&c=\"2\"", "lastmod": datetime(2026, 11, 22, 10, 15, tzinfo=tz),
+         "alternates": [{"lang_code": "kk", "location": "https://example.kz/kk/news/a'b"},
+                        {"lang_code": "x-default", "location": "https://example.kz/<кез келген>&\"'"}]},
+        {"location": "https://example.kz/ru/новости/%D0%B0", "lastmod": None, "alternates": []},
+        {"location": "https://example.kz/en/x\ty", "lastmod": datetime(2020, 7, 6, 21, 35, tzinfo=tz)},
+    ]
+    fast, generic = Out(), Out()
+    write_urlset(fast, urls)
+    _write_urlset_generic(generic, urls)
+    assert fast.getvalue() == generic.getvalue()

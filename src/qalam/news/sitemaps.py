@@ -9,8 +9,10 @@ News entries nor our hreflang alternates (Django derives those from its translat
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -35,11 +37,37 @@ def _w3c(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
 
 
+#: Characters XML 1.0 cannot carry: the generic writer refuses them with Django's error.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def write_urlset(out, urls: list[dict]) -> None:
     """``<urlset>`` with ``<loc>``, ``<lastmod>`` and ``xhtml:link`` hreflang alternates per URL.
 
     ``urls`` are Django's url_info dicts: location, lastmod, alternates ({location, lang_code}).
+    The bytes are exactly those of Django's ``SimplerXMLGenerator`` (:func:`_write_urlset_generic`,
+    a test compares them), written directly: a 10,000-page sitemap took a third of a second
+    through the generator, on every rebuild after an edit.
     """
+    parts = ['<?xml version="1.0" encoding="utf-8"?>\n',
+             f'<urlset xmlns={quoteattr(SITEMAP_NS)} xmlns:xhtml={quoteattr(XHTML_NS)}>']
+    for url in urls:
+        texts = [url["location"], *(v for alt in url.get("alternates") or [] for v in (alt["lang_code"], alt["location"]))]
+        if any(_NOT_XML.search(t) for t in texts):
+            return _write_urlset_generic(out, urls)
+        parts.append(f"<url><loc>{escape(url['location'])}</loc>")
+        if url.get("lastmod"):
+            parts.append(f"<lastmod>{escape(_w3c(url['lastmod']))}</lastmod>")
+        for alt in url.get("alternates") or []:
+            parts.append(f'<xhtml:link href={quoteattr(alt["location"])} hreflang={quoteattr(alt["lang_code"])} '
+                         'rel="alternate"/>')
+        parts.append("</url>")
+    parts.append("</urlset>")
+    out.write("".join(parts))
+
+
+def _write_urlset_generic(out, urls: list[dict]) -> None:
+    """The same document through Django's XML generator (the reference; raises on control characters)."""
     xml = SimplerXMLGenerator(out, "utf-8", short_empty_elements=True)
     xml.startDocument()
     xml.startElement("urlset", {"xmlns": SITEMAP_NS, "xmlns:xhtml": XHTML_NS})
