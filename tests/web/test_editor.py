@@ -371,3 +371,19 @@ def test_admin_changes_the_site_settings_with_a_commit(room):
     assert log == "admin|Change the site's settings"
     assert c.post("/editor/settings", {"title": ""}).status_code == 400
     assert client_as(room, "erlan").post("/editor/settings", {"title": "x"}).status_code == 403
+
+
+def test_refused_actions_save_nothing(room):
+    route = draft(room, body="Өзгермейтін мәтін")
+    author = client_as(room, "aigul")
+    etag = etag_of(author.get(f"/editor/edit/kk{route}"))
+    assert author.post(f"/editor/edit/kk{route}", form(body="жаңа", etag=etag, action="publish")).status_code == 403
+    assert for_site(room.site).get("kk", route).body.strip() == "Өзгермейтін мәтін"
+    editor = client_as(room, "erlan")
+    bad = editor.post(f"/editor/edit/kk{route}", form(body="жаңа", etag=etag, action="schedule", publish_at="ертең"))
+    assert bad.status_code == 400 and "publish_at" in bad.content.decode()
+    assert for_site(room.site).get("kk", route).body.strip() == "Өзгермейтін мәтін"
+    later = editor.post(f"/editor/edit/kk{route}", form(body="жаңа", etag=etag, action="schedule",
+                                                       publish_at="2030-05-01T09:00"))
+    assert later.status_code == 302
+    assert for_site(room.site).get("kk", route).header["publish_date"] == "01-05-2030 09:00"

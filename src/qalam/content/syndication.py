@@ -100,12 +100,12 @@ def _listed(site: Site, lang: str, now: datetime) -> list[Page]:
     kept until the next scheduled publish/unpublish (the RSS, Atom, JSON and full-text feeds, the
     sections' and tags' feeds and the sitemaps of one version all read the same list; on 10,000
     articles recomputing it for each cost a quarter of a second per rebuild)."""
-    return _per_version(site, ("listed", lang), now, lambda: sorted(
+    return per_version(site, ("listed", lang), now, lambda: sorted(
         (p for p in site.tree(lang).iter_pages() if is_listed_article(p, now)),
         key=lambda p: (p.date, p.route), reverse=True))
 
 
-def _per_version(site: Site, key: tuple, now: datetime, compute) -> list[Page]:
+def per_version(site: Site, key: tuple, now: datetime, compute) -> list[Page]:
     """``compute()`` once per content version and key, kept until the next scheduled
     publish/unpublish of any page of the site (when the answer may change by the clock alone)."""
     per_site = _listed_cache.setdefault(site, {})
@@ -172,7 +172,7 @@ def indexable(page: Page, now: datetime) -> bool:
 def sitemap_pages(site: Site, lang: str, *, now: datetime | None = None) -> list[Page]:
     """Every indexable page of ``lang``, home first, then by URL."""
     now = site.now() if now is None else now
-    return list(_per_version(site, ("sitemap", lang), now, lambda: sorted(
+    return list(per_version(site, ("sitemap", lang), now, lambda: sorted(
         (p for p in site.tree(lang).iter_pages() if indexable(p, now)), key=lambda p: (not p.is_home, p.url()))))
 
 

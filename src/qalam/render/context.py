@@ -76,13 +76,16 @@ def latest(site: Site, lang: str, limit: int = 5) -> list[Page]:
 def featured(site: Site, lang: str, limit: int = 3) -> list[Page]:
     """Articles an editor marked ``featured: true`` (the editor's "Feature on the home page"):
     published, newest first, shown at the top of the home page."""
+    from qalam.content.syndication import per_version
+
     now = site.now()
-    pages = [
-        p for p in site.tree(lang).iter_pages()
-        if p.has_file and p.file_lang in (lang, "") and truthy(p.header.get("featured", False))
-        and p.routable(now) and not p.is_module
-    ]
-    return sorted(pages, key=lambda p: p.date, reverse=True)[:limit]
+    # Once per content version: the home page and each of its /page:N pages show the same list.
+    pages = per_version(site, ("featured", lang), now, lambda: sorted(
+        (p for p in site.tree(lang).iter_pages()
+         if p.has_file and p.file_lang in (lang, "") and truthy(p.header.get("featured", False))
+         and p.routable(now) and not p.is_module),
+        key=lambda p: p.date, reverse=True))
+    return pages[:limit]
 
 
 def script_links(site: Site, lang: str, url: str, script: str) -> list[dict]:

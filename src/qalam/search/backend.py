@@ -40,6 +40,9 @@ class SearchQuery:
     per_page: int = 10
     match_any: bool = False  # any word may match (related articles); default: every word must
     exclude_urls: tuple[str, ...] = ()
+    #: Whether the answer needs the number of all matches (a results page does; related articles
+    #: do not, and skip counting). Without it, ``SearchResults.total`` counts only what was returned.
+    count: bool = True
 
 
 @dataclass

@@ -48,7 +48,7 @@ def similar(page: Page, limit: int, exclude: list[Page] = ()) -> list[Page]:
         return []
     query = SearchQuery(
         q=" ".join(words[:MAX_TERMS]), lang=page.lang or site.html_lang(""), match_any=True, per_page=limit * 3,
-        exclude_urls=tuple([page.url(), *(p.url() for p in exclude)]),
+        exclude_urls=tuple([page.url(), *(p.url() for p in exclude)]), count=False,
     )
     out: list[Page] = []
     for hit in for_site(site).search(query, sync=False).hits:

@@ -10,7 +10,6 @@ the densest run of matched words, HTML-escaped, with ``<mark>`` around the match
 
 from __future__ import annotations
 
-import heapq
 
 import html
 import sqlite3
@@ -159,7 +158,7 @@ class SQLiteSearchBackend:
         results = SearchResults(query=query)
         with self._lock:
             langs = [query.lang] if query.lang else self._languages()
-        parts, params, analysed = [], [], {}
+        parts, counts, params, analysed = [], [], [], {}
         for lang in langs:
             tokens = analyze(query.q, lang)
             if not any(t.term for t in tokens):
@@ -202,11 +201,16 @@ class SQLiteSearchBackend:
                 # rarely has all its words in the answer), each tier by BM25.
                 tiers = [(0, every), (1, f"({some}) NOT ({every})")]
             for tier, match in tiers:
+                # The covering index `docs_match` answers the filters without reading the rows.
                 parts.append(
                     f"SELECT d.id, d.date_ts, {tier} AS tier, m.score FROM ("
                     f"SELECT rowid AS id, bm25(fts, {', '.join(str(w) for w in WEIGHTS)}) AS score "
                     "FROM fts WHERE fts MATCH ?) AS m CROSS JOIN docs d INDEXED BY docs_match ON d.id = m.id WHERE "
                     + " AND ".join(where)
+                )
+                counts.append(
+                    "SELECT d.id FROM (SELECT rowid AS id FROM fts WHERE fts MATCH ?) AS m "
+                    "CROSS JOIN docs d INDEXED BY docs_match ON d.id = m.id WHERE " + " AND ".join(where)
                 )
                 params.extend([match, *args])
         if not parts:
@@ -214,19 +218,24 @@ class SQLiteSearchBackend:
         union = " UNION ALL ".join(parts)
         offset = (max(1, query.page) - 1) * query.per_page
         with self._lock:
-            # One pass over the matches: the count and the best page of them come from the same
-            # rows (counting in SQL and then ranking in SQL matched and joined every row twice).
-            matches = self._conn.execute(f"SELECT id, tier, score, date_ts FROM ({union})", params).fetchall()
-            results.total = len(matches)
-            best = heapq.nsmallest(offset + query.per_page, matches,
-                                   key=lambda r: (r[1], r[2], -(r[3] if r[3] is not None else float("-inf"))))
-            chosen = [r[0] for r in best[offset:]]
+            # The best page is sorted inside SQLite (LIMIT: a top-k sort, not a full one); the
+            # count, when wanted, matches and joins without scoring.
+            best = self._conn.execute(
+                f"SELECT id, tier, score FROM ({union}) ORDER BY tier, score, date_ts DESC LIMIT ? OFFSET ?",
+                [*params, query.per_page, offset],
+            ).fetchall()
+            if query.count:
+                results.total = self._conn.execute(f"SELECT COUNT(*) FROM ({' UNION ALL '.join(counts)})",
+                                                   params).fetchone()[0]
+            else:
+                results.total = offset + len(best)
+            chosen = [r[0] for r in best]
             found = {
                 r[0]: r for r in self._conn.execute(
                     f"SELECT id, lang, url, title, section, date_ts FROM docs WHERE id IN ({','.join('?' * len(chosen))})",
                     chosen).fetchall()
             } if chosen else {}
-            rows = [(*found[r[0]], r[1], r[2]) for r in best[offset:] if r[0] in found]
+            rows = [(*found[r[0]], r[1], r[2]) for r in best if r[0] in found]
             texts = {
                 r[0]: r[1]
                 for r in self._conn.execute(

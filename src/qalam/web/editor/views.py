@@ -328,8 +328,15 @@ def edit(request: HttpRequest, actor, lang: str, route: str):
     notice = ""
     if request.method == "POST":
         action = request.POST.get("action", "save")
+        if action in ("publish", "schedule", "unpublish", "send_back") and not actor.editor:
+            raise Forbidden("only an editor or an admin publishes, schedules, unpublishes or sends back")
         header, body, form_errors = fields.apply_form(doc.header, request.POST, site.tz)
         errors.update({k: _("Required.") if v == "required" else _("Not a date and time.") for k, v in form_errors.items()})
+        if action == "schedule":
+            try:
+                _publish_at(request)
+            except ValueError:
+                errors["publish_at"] = _("Not a date and time.")
         if actor.editor:
             if request.POST.get("featured"):
                 header["featured"] = True
@@ -405,16 +412,21 @@ def _after_save(request, actor, room, lang, route, action):
     if action == "publish":
         return room.publish(actor, lang, route)
     if action == "schedule":
-        at = (request.POST.get("publish_at") or "").strip()
-        when = datetime.fromisoformat(at) if at else None
-        if when is not None and when.tzinfo is None:
-            when = when.replace(tzinfo=request.site.tz)
-        return room.publish(actor, lang, route, at=when)
+        return room.publish(actor, lang, route, at=_publish_at(request))
     if action == "unpublish":
         return room.unpublish(actor, lang, route)
     if action == "send_back":
         return room.send_back(actor, lang, route, request.POST.get("note", ""))
     return room.get(lang, route)
+
+
+def _publish_at(request) -> datetime | None:
+    """The form's "publish at" time, in the site's zone (ValueError when it is not a time)."""
+    at = (request.POST.get("publish_at") or "").strip()
+    if not at:
+        return None
+    when = datetime.fromisoformat(at)
+    return when.replace(tzinfo=request.site.tz) if when.tzinfo is None else when
 
 
 def _conflict(request, actor, doc, current, header, body):
