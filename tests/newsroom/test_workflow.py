@@ -222,3 +222,20 @@ def test_publishing_fills_the_distribution_outbox_once(make_site):
     doc = room.get("kk", "/news/tarату")
     room.update(EDITOR, "kk", "/news/tarату", doc.header, "түзетілген мәтін", doc.etag)
     assert service.scan() == 0
+
+
+def test_a_page_whose_header_cannot_be_read_is_not_overwritten(room, news_site):
+    doc = room.create(EDITOR, "kk", "/news/broken", "item", {"title": "Дұрыс"}, "мәтін")
+    good = room.history(EDITOR, "kk", "/news/broken")[0].id
+    doc.path.write_text("---\ntitle: 'ашылған тырнақша\nstatus: draft\n---\nмәтін\n", encoding="utf-8")
+    news_site.refresh()
+    broken = room.get("kk", "/news/broken")
+    assert broken.error and broken.header == {}
+    with pytest.raises(DocumentError) as err:
+        room.update(EDITOR, "kk", "/news/broken", {"title": "x"}, "y", broken.etag)
+    assert err.value.field == "header" and "qalam check" in err.value.message
+    with pytest.raises(DocumentError):
+        room.publish(EDITOR, "kk", "/news/broken")
+    assert "ашылған тырнақша" in doc.path.read_text(encoding="utf-8")  # nothing written over it
+    restored = room.restore(EDITOR, "kk", "/news/broken", good)  # the way to fix it from the editor
+    assert restored.error is None and restored.header["title"] == "Дұрыс"

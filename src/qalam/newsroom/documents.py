@@ -43,6 +43,9 @@ class PageDoc:
     body: str
     path: Path
     raw: bytes
+    #: Why the file's header cannot be read (then ``header`` is empty and the page cannot be
+    #: changed through the newsroom until the file is fixed: saving would drop its header).
+    error: str | None = None
 
     @property
     def etag(self) -> str:
@@ -115,8 +118,11 @@ def read(site, lang: str, route: str) -> PageDoc | None:
 def load(site, path: Path, *, lang: str, route: str, template: str) -> PageDoc:
     raw = read_bytes(path, site.pages_dir, max_bytes=site.config.max_page_bytes)
     source = parse_page_text(raw.decode("utf-8", "replace"), path=str(path))
-    header = source.header if source.error is None else {}
-    return PageDoc(lang, route, template, header, source.body, path, raw)
+    if source.error is not None:
+        where = f"line {source.error.get('line')}: " if isinstance(source.error, dict) and source.error.get("line") else ""
+        message = source.error.get("message") if isinstance(source.error, dict) else str(source.error)
+        return PageDoc(lang, route, template, {}, source.body, path, raw, error=f"{where}{message}")
+    return PageDoc(lang, route, template, source.header, source.body, path, raw)
 
 
 def _template_of(filename: str) -> str:

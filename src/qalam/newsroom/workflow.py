@@ -80,6 +80,13 @@ class Newsroom:
             raise NotFound(f"no page {route} in {lang}")
         return doc
 
+    def _writable(self, doc: PageDoc) -> PageDoc:
+        if doc.error:
+            raise DocumentError("header", f"the page's header cannot be read ({doc.error}); fix "
+                                          f"pages/{doc.path.relative_to(self.site.pages_dir).as_posix()} first "
+                                          "(`qalam check` shows the problem)")
+        return doc
+
     def pages(self, lang: str | None = None, status: str | None = None, q: str | None = None,
               owner: str | None = None) -> list[PageDoc]:
         """Every page with its own file, newest first, filtered (for dashboards and the list API)."""
@@ -148,7 +155,7 @@ class Newsroom:
 
     def update(self, actor: Actor, lang: str, route: str, header: dict, body: str, if_match: str | None,
                *, message: str | None = None) -> PageDoc:
-        doc = self.get(lang, route)
+        doc = self._writable(self.get(lang, route))
         self._require(self.may_edit(actor, doc), "you may edit only your own drafts; an editor can edit this page")
         if not if_match:
             raise PreconditionRequired("send the version you edited (If-Match: <ETag>)")
@@ -223,11 +230,15 @@ class Newsroom:
         from qalam.content.frontmatter import parse_page_text
 
         source = parse_page_text(raw.decode("utf-8", "replace"))
-        return PageDoc(doc.lang, doc.route, doc.template, source.header, source.body, doc.path, raw)
+        error = None
+        if source.error is not None:
+            error = source.error.get("message") if isinstance(source.error, dict) else str(source.error)
+        return PageDoc(doc.lang, doc.route, doc.template, source.header if error is None else {}, source.body,
+                       doc.path, raw, error=error)
 
     def restore(self, actor: Actor, lang: str, route: str, version: str) -> PageDoc:
         self._require(actor.editor, "only an editor or an admin restores versions")
-        old = self.version(lang, route, version)
+        old = self._writable(self.version(lang, route, version))
         current = self.get(lang, route)
         # The text comes back; the workflow stays as it is now (restoring the words of a
         # published article does not take it off the site, nor publish a draft).
@@ -265,7 +276,7 @@ class Newsroom:
     # --- internals ------------------------------------------------------------------------------
     def _transition(self, actor: Actor, doc: PageDoc, action: str, changes: dict, message: str) -> PageDoc:
         with self._writing():
-            current = self.get(documents.public_lang(self.site, doc.lang), doc.route)
+            current = self._writable(self.get(documents.public_lang(self.site, doc.lang), doc.route))
             header = dict(current.header)
             for key, value in changes.items():
                 if value is None:
