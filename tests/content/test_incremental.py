@@ -110,3 +110,25 @@ def test_the_watchers_refresh_takes_the_short_ways_and_falls_back(make_site, tmp
     site.refresh_paths([page, folder])
     assert walks[-1] == str(site.pages_dir)
     assert site.resolve("/kk/news/from-another-worker").kind == "not_found"
+
+
+def test_adding_an_image_in_place_equals_a_refresh(make_site, tmp_path, monkeypatch):
+    import qalam.content.site as site_module
+
+    site = make_site(NEWS_SITE)
+    site.tree("kk"), site.tree("ru")
+    trees = dict(site._trees)
+    image = site.pages_dir / "02.news" / "old-story" / "photo.jpg"
+    image.write_bytes(b"\xff\xd8\xff\xe0" + b"0" * 64)
+    walks = []
+    real = site_module.scan_pages
+    monkeypatch.setattr(site_module, "scan_pages", lambda path, **kw: walks.append(path) or real(path, **kw))
+    version = site.version
+    site.add_media_file(image)
+    assert walks == [] and site._trees == trees and site.version == version + 1
+    assert "photo.jpg" in site.tree("kk").find("/news/old-story").node.media
+    assert site.resolve("/kk/news/old-story/photo.jpg").kind == "media"
+    fresh_site = fresh(site, tmp_path)
+    assert set(fresh_site.scan.nodes["02.news/old-story"].media) == set(site.scan.nodes["02.news/old-story"].media)
+    site.refresh()
+    assert site.version == version + 1  # the full refresh finds nothing new: the same structure

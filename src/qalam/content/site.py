@@ -343,6 +343,30 @@ class Site:
             self._content_changed(keep_trees=True)
             return report
 
+    def add_media_file(self, path: str | os.PathLike) -> SyncReport:
+        """A new image beside a known page (the newsroom's upload): added to its folder's media in
+        place, without walking every folder and rebuilding the trees; else :meth:`refresh`."""
+        with self._lock:
+            scan = getattr(self, "scan", None)
+            path = Path(path)
+            try:
+                rel = path.resolve().relative_to(self.pages_dir.resolve()).as_posix()
+                st = path.stat()
+            except (ValueError, OSError):
+                return self.refresh()
+            folder, _, name = rel.rpartition("/")
+            node = scan.nodes.get(folder) if scan is not None else None
+            ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+            media_types = {str(k).lower() for k in (self.config.get("media.types") or {})}
+            if (node is None or not self._trees or name in node.media or name.startswith(".")
+                    or ext not in media_types or not path.is_file() or path.is_symlink()
+                    or self._stat_config() != self._config_stamp):
+                return self.refresh()
+            node.media[name] = FileStat(rel, st.st_mtime_ns, st.st_size)
+            self._structure = _structure_key(scan)
+            self._content_changed(keep_trees=True)
+            return SyncReport(parsed=0, removed=0, unchanged=len(self.index.entries))
+
     def _rebuild_after_add(self, report: SyncReport) -> SyncReport:
         self._structure = _structure_key(self.scan)
         self._content_changed(keep_trees=False)

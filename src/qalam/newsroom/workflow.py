@@ -267,7 +267,7 @@ class Newsroom:
                 n += 1
                 name = f"{stem}-{n}.{ext}"
             atomic_write_bytes(folder / name, image.data)
-            self.site.refresh()
+            self.site.add_media_file(folder / name)
             self.git.commit([folder / name], f"Add image {name} to {doc.route}", name=actor.name, email=actor.email)
         prefix = self.site.languages.prefix(doc.lang) if self.site.languages.enabled else ""
         return StoredMedia(name, f"{prefix}{doc.route}/{name}", image.width, image.height, image.format,
