@@ -153,7 +153,7 @@ class Site:
             config_changed = force_config or self._stat_config() != self._config_stamp
             if config_changed:
                 self.load_config()
-            media_types = {str(k).lower() for k in (self.config.get("media.types") or {})}
+            media_types = self._media_types()
             scan = scan_pages(
                 self.pages_dir,
                 languages=self.languages.supported,
@@ -198,7 +198,7 @@ class Site:
             for raw in paths:
                 path = Path(raw)
                 try:
-                    rel = path.resolve().relative_to(pages_dir).as_posix()
+                    rel = self._pages_rel(path, pages_dir)
                     st = path.stat()
                 except (ValueError, OSError):
                     return self.refresh()
@@ -221,6 +221,14 @@ class Site:
                 self._content_changed(keep_trees=keep)
             return report
 
+    def _media_types(self) -> set[str]:
+        return {str(k).lower() for k in (self.config.get("media.types") or {})}
+
+    def _pages_rel(self, path: Path, root: Path | None = None) -> str:
+        """``path`` relative to the pages folder, POSIX separators (ValueError when outside it);
+        ``root``: the pages folder already resolved (once per batch of paths, not per path)."""
+        return path.resolve().relative_to(root or self.pages_dir.resolve()).as_posix()
+
     def already_current(self, paths: Iterable[str | os.PathLike]) -> bool:
         """Whether the site already reflects every one of ``paths`` (a watcher's events for
         files the newsroom wrote and refreshed itself): known page files and media with the
@@ -234,7 +242,7 @@ class Site:
             if path.name.startswith("."):
                 continue  # hidden: temporary files of atomic writes, .git; the scan skips them
             try:
-                rel = path.resolve().relative_to(pages_dir).as_posix()
+                rel = self._pages_rel(path, pages_dir)
             except ValueError:
                 return False  # the config folder, or outside the pages
             try:
@@ -270,7 +278,7 @@ class Site:
             if path.name.startswith("."):
                 continue  # hidden files are never read (temporary files of atomic writes)
             try:
-                rel = path.resolve().relative_to(pages_dir).as_posix()
+                rel = self._pages_rel(path, pages_dir)
             except ValueError:
                 return self.refresh()
             if rel in scan.files and path.is_file():
@@ -302,7 +310,7 @@ class Site:
             scan = getattr(self, "scan", None)
             path = Path(folder)
             try:
-                rel = path.resolve().relative_to(self.pages_dir.resolve()).as_posix()
+                rel = self._pages_rel(path)
             except ValueError:
                 return self.refresh()
             parent_rel, _, name = rel.rpartition("/")
@@ -310,8 +318,7 @@ class Site:
             if (scan is None or not self._trees or parent is None or rel in scan.nodes
                     or self._stat_config() != self._config_stamp):
                 return self.refresh()
-            media_types = {str(k).lower() for k in (self.config.get("media.types") or {})}
-            sub = scan_pages(path, languages=self.languages.supported, media_types=media_types,
+            sub = scan_pages(path, languages=self.languages.supported, media_types=self._media_types(),
                              ignore_files=set(self.config.get("system.pages.ignore_files") or []))
             if sub.root.children or sub.refused or sub.root.frontmatter is not None or not sub.root.files:
                 return self.refresh()
@@ -350,16 +357,15 @@ class Site:
             scan = getattr(self, "scan", None)
             path = Path(path)
             try:
-                rel = path.resolve().relative_to(self.pages_dir.resolve()).as_posix()
+                rel = self._pages_rel(path)
                 st = path.stat()
             except (ValueError, OSError):
                 return self.refresh()
             folder, _, name = rel.rpartition("/")
             node = scan.nodes.get(folder) if scan is not None else None
             ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-            media_types = {str(k).lower() for k in (self.config.get("media.types") or {})}
             if (node is None or not self._trees or name in node.media or name.startswith(".")
-                    or ext not in media_types or not path.is_file() or path.is_symlink()
+                    or ext not in self._media_types() or not path.is_file() or path.is_symlink()
                     or self._stat_config() != self._config_stamp):
                 return self.refresh()
             node.media[name] = FileStat(rel, st.st_mtime_ns, st.st_size)

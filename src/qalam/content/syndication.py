@@ -14,7 +14,6 @@ would announce duplicate content (the HTML head's hreflang links follow the same
 from __future__ import annotations
 
 import weakref
-
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -92,7 +91,7 @@ def articles(
     return out[:limit] if limit is not None else out
 
 
-_listed_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_per_version_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _listed(site: Site, lang: str, now: datetime) -> list[Page]:
@@ -108,7 +107,7 @@ def _listed(site: Site, lang: str, now: datetime) -> list[Page]:
 def per_version(site: Site, key: tuple, now: datetime, compute) -> list[Page]:
     """``compute()`` once per content version and key, kept until the next scheduled
     publish/unpublish of any page of the site (when the answer may change by the clock alone)."""
-    per_site = _listed_cache.setdefault(site, {})
+    per_site = _per_version_cache.setdefault(site, {})
     full_key = (site.version, *key)
     hit = per_site.get(full_key)
     if hit is not None and hit[1] <= now and (hit[2] is None or now < hit[2]):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import urllib.parse
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
 from datetime import datetime
 from types import SimpleNamespace
+from xml.sax.saxutils import escape, quoteattr
 
 from django.contrib.sitemaps import Sitemap
 from django.utils.xmlutils import SimplerXMLGenerator

@@ -86,6 +86,11 @@ def public_lang(site, code: str) -> str:
     return code or site.html_lang("")
 
 
+def site_url(site, lang: str, route: str) -> str:
+    """Where readers find the page (``/kk/news/x``; ``/news/x`` on a single-language site)."""
+    return (site.languages.prefix(lang) if site.languages.enabled else "") + route
+
+
 def normal_route(route: str) -> str:
     route = "/" + "/".join(p for p in str(route).split("/") if p)
     for part in route.strip("/").split("/"):

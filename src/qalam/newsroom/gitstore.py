@@ -20,7 +20,7 @@ import os
 import subprocess
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 #: Who commits the initial import of a site and changes no account made.

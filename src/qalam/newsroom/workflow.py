@@ -269,8 +269,7 @@ class Newsroom:
             atomic_write_bytes(folder / name, image.data)
             self.site.add_media_file(folder / name)
             self.git.commit([folder / name], f"Add image {name} to {doc.route}", name=actor.name, email=actor.email)
-        prefix = self.site.languages.prefix(doc.lang) if self.site.languages.enabled else ""
-        return StoredMedia(name, f"{prefix}{doc.route}/{name}", image.width, image.height, image.format,
+        return StoredMedia(name, f"{documents.site_url(self.site, doc.lang, doc.route)}/{name}", image.width, image.height, image.format,
                            image.gps_removed)
 
     # --- internals ------------------------------------------------------------------------------

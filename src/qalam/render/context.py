@@ -8,6 +8,7 @@ from qalam.content.config import truthy
 from qalam.content.pages import Page
 from qalam.content.render import first_image
 from qalam.content.site import Site
+from qalam.content.syndication import per_version
 from qalam.render.strings import language_name
 
 
@@ -46,9 +47,6 @@ def language_links(site: Site, page: Page | None, lang: str, absolute) -> tuple[
     return switcher, alternates
 
 
-_latest_cache: dict = {}
-
-
 def latest(site: Site, lang: str, limit: int = 5) -> list[Page]:
     """Newest dated, published, routable `item` pages of a language (sidebar).
 
@@ -57,27 +55,18 @@ def latest(site: Site, lang: str, limit: int = 5) -> list[Page]:
     `qalam build`: recomputing it per page made a build quadratic in the number of pages).
     """
     now = site.now()
-    key = (id(site), site.version, lang, limit)
-    hit = _latest_cache.get(key)
-    if hit is not None and (hit[1] is None or now < hit[1]):
-        return hit[0]
-    candidates = [
-        p for p in site.tree(lang).iter_pages()
-        if p.has_file and p.file_lang in (lang, "") and p.date_from_header is not None
-        and p.template_name == "item" and not truthy(p.header.get("hide_from_post_list", False))
-    ]
-    pages = sorted((p for p in candidates if p.routable(now)), key=lambda p: p.date, reverse=True)[:limit]
-    if len(_latest_cache) > 64:
-        _latest_cache.clear()
-    _latest_cache[key] = (pages, site.tree(lang).next_change(now))
-    return pages
+    pages = per_version(site, ("latest", lang), now, lambda: sorted(
+        (p for p in site.tree(lang).iter_pages()
+         if p.has_file and p.file_lang in (lang, "") and p.date_from_header is not None
+         and p.template_name == "item" and not truthy(p.header.get("hide_from_post_list", False))
+         and p.routable(now)),
+        key=lambda p: p.date, reverse=True))
+    return pages[:limit]
 
 
 def featured(site: Site, lang: str, limit: int = 3) -> list[Page]:
     """Articles an editor marked ``featured: true`` (the editor's "Feature on the home page"):
     published, newest first, shown at the top of the home page."""
-    from qalam.content.syndication import per_version
-
     now = site.now()
     # Once per content version: the home page and each of its /page:N pages show the same list.
     pages = per_version(site, ("featured", lang), now, lambda: sorted(

@@ -10,7 +10,6 @@ the densest run of matched words, HTML-escaped, with ``<mark>`` around the match
 
 from __future__ import annotations
 
-
 import html
 import sqlite3
 import threading
@@ -178,6 +177,12 @@ class SQLiteSearchBackend:
                 for t in content
             ]
             every, some = " AND ".join(groups), " OR ".join(groups)
+            if query.match_any or len(groups) == 1:
+                tiers = [(0, some)]
+            else:
+                # Pages with every word first, then pages with some of them (a reader's question
+                # rarely has all its words in the answer), each tier by BM25.
+                tiers = [(0, every), (1, f"({some}) NOT ({every})")]
             where = ["d.lang = ?", "(d.pub_from IS NULL OR d.pub_from <= ?)", "(d.pub_until IS NULL OR d.pub_until > ?)"]
             args: list = [lang, now.timestamp(), now.timestamp()]
             if query.section:
@@ -194,12 +199,6 @@ class SQLiteSearchBackend:
                 args.append(datetime.combine(query.date_to, time.max, tzinfo=tz).timestamp())
             # Match in FTS5 first (one index lookup), then filter the matches through `docs`;
             # joining the other way round makes SQLite probe the FTS index once per document.
-            if query.match_any or len(groups) == 1:
-                tiers = [(0, some)]
-            else:
-                # Pages with every word first, then pages with some of them (a reader's question
-                # rarely has all its words in the answer), each tier by BM25.
-                tiers = [(0, every), (1, f"({some}) NOT ({every})")]
             for tier, match in tiers:
                 # The covering index `docs_match` answers the filters without reading the rows.
                 parts.append(

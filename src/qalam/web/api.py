@@ -22,7 +22,7 @@ from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyHeader, SessionAuth
 
 from qalam.newsroom import workflow
-from qalam.newsroom.documents import DocumentError, PageDoc, public_lang
+from qalam.newsroom.documents import DocumentError, PageDoc, public_lang, site_url
 from qalam.newsroom.media import UploadError
 from qalam.newsroom.workflow import Conflict, Forbidden, NotFound, PreconditionRequired
 
@@ -52,7 +52,7 @@ class EditorSession(SessionAuth):
 
 
 class Utf8Renderer(JSONRenderer):
-    """Kazakh and Russian text as UTF-8, not as \\uXXXX escapes."""
+    """Kazakh and Russian text as UTF-8 characters, not as escaped code points."""
 
     json_dumps_params = {"ensure_ascii": False}
 
@@ -154,9 +154,7 @@ def _actor(request: HttpRequest) -> workflow.Actor:
 
 
 def _url(request: HttpRequest, doc: PageDoc) -> str:
-    site = request.site
-    prefix = site.languages.prefix(doc.lang) if site.languages.enabled else ""
-    return prefix + doc.route
+    return site_url(request.site, doc.lang, doc.route)
 
 
 def _out(request: HttpRequest, doc: PageDoc) -> dict:

@@ -3,11 +3,10 @@
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from qalam.web.api import api
 from qalam.web.views import assets, page, search
 from qalam.web.views import distribution as distribution_views
 from qalam.web.views import images as image_views
-
-from qalam.web.api import api
 
 urlpatterns = [
     path("api/v1/", api.urls),

@@ -14,8 +14,16 @@ from datetime import datetime
 from pathlib import Path
 
 from django.contrib.auth import authenticate, login, logout
-from django.http import (FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden,
-                         HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse)
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -391,7 +399,7 @@ def edit(request: HttpRequest, actor, lang: str, route: str):
         "translations": translations, "autosave": offer, "findings_count": len(findings),
         "autosave_data": offer["data"] if offer else None, "js_strings": _js_strings(),
         "latin_title": to_latin(values.get("title", "")) if (doc.lang or site.default_lang) == "kk" else "",
-        "site_url": _site_url(site, doc), "tz": str(site.tz),
+        "site_url": documents.site_url(site, doc.lang, doc.route), "tz": str(site.tz),
         "ui_lang": request.ui_lang, "ui_languages": INTERFACE_LANGUAGES,
     }, status=400 if errors else 200)
 
@@ -468,11 +476,6 @@ def _media(doc) -> list[str]:
                       if p.is_file() and not p.is_symlink() and p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".gif"))
     except OSError:
         return []
-
-
-def _site_url(site, doc) -> str:
-    prefix = site.languages.prefix(doc.lang) if site.languages.enabled else ""
-    return prefix + doc.route
 
 
 # --- live help: preview, hygiene, autosave ---------------------------------------------------------------
