@@ -32,6 +32,7 @@ process.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,7 +41,7 @@ from .stem import primary_lang, stem_folded
 from .stem_kk import stem_latin
 from .translit import _loose, _script_key, to_latin
 
-__all__ = ["Token", "analyze", "clear_caches"]
+__all__ = ["Token", "analyze", "clear_caches", "scan"]
 
 MAX_TERM = 64
 
@@ -83,13 +84,13 @@ def _terms(word: str, lang: str) -> tuple[str, str] | None:
     return term, _loose(term if lang == "kk" else _script_key(term))
 
 
-def analyze(text: str, lang: str) -> list[Token]:
-    """Tokens of ``text`` in language ``lang`` (see the module doc)."""
+def scan(text: str, lang: str) -> Iterator[tuple[int, int, str, str, str]]:
+    """``(start, end, word, term, loose)`` for each word of ``text``: :func:`analyze` without
+    building a :class:`Token` per word (search snippets look at every word of a page and
+    keep only the few that match)."""
     if not text:
-        return []
+        return
     code = primary_lang(lang) or "kk"
-    out: list[Token] = []
-    append = out.append
     for m in _TOKEN.finditer(text):
         start, end = m.span()
         word = m.group(0)
@@ -101,10 +102,13 @@ def analyze(text: str, lang: str) -> list[Token]:
             end = start + len(stripped)
             word = stripped
         got = _terms(word, code)
-        if got is None:
-            continue
-        append(Token(got[0], got[1], start, end, word))
-    return out
+        if got is not None:
+            yield start, end, word, got[0], got[1]
+
+
+def analyze(text: str, lang: str) -> list[Token]:
+    """Tokens of ``text`` in language ``lang`` (see the module doc)."""
+    return [Token(term, loose, start, end, word) for start, end, word, term, loose in scan(text, lang)]
 
 
 def clear_caches() -> None:
