@@ -421,8 +421,8 @@ def choice_paragraph(results: dict[str, dict[str, str]], ratios: dict[str, float
         f"pyromark lacks {lacks('pyromark')}. Neither lets Python add block syntax, so notices, `markdown=\"1\"` "
         "and Parsedown's heading and HTML-block rules could only be emulated by rewriting the text before or "
         "after the parser. A page is rendered once and then cached, so the difference matters for a cold build "
-        "of a large site, not for serving. Issue 6 may revisit this choice, for example with a compiled parser "
-        "for pages that use none of the missing features.",
+        "of a large site, not for serving. So pyromark renders the pages that use none of the missing features, "
+        "and this renderer the rest (\"The fast Markdown path\" below).",
     ])
 
 

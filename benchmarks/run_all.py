@@ -29,6 +29,7 @@ BENCH_VENV = Path(os.environ.get("BENCH_VENV", REPO.parent / "bench-venv"))
 SUITE = {
     "index": ("bench_index.py", ["--n", "10000", "--rounds", "3"], ["--n", "1000", "--rounds", "2"], None),
     "markdown": ("bench_markdown.py", ["--rounds", "3"], ["--rounds", "1", "--limit", "1000"], "bench-venv"),
+    "markdown-fast": ("bench_markdown_fast.py", ["--rounds", "3"], ["--rounds", "1", "--limit", "500", "--n", "1000"], None),
     "stemmer": ("bench_stemmer.py", [], [], None),
     "search": ("bench_search.py", ["--n", "10000", "--repeat", "5"], ["--n", "1000", "--repeat", "2"], None),
     "import": ("bench_import.py", ["--n", "10000", "--rounds", "3"], ["--n", "1000", "--rounds", "1"], None),

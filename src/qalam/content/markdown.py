@@ -62,6 +62,8 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from . import markdown_fast
+
 __all__ = [
     "MarkdownOptions",
     "ResolvedUrl",
@@ -1065,6 +1067,7 @@ def render_markdown(
     options: MarkdownOptions = MarkdownOptions(),
     *,
     resolve_url: UrlResolver | None = None,
+    fast: bool = True,
 ) -> str:
     """Render a Grav page body (front matter already removed) to HTML.
 
@@ -1076,7 +1079,12 @@ def render_markdown(
     fill attributes that are missing or empty (``class`` values are appended).
 
     The output has no trailing newline (Parsedown trims the result).
+
+    Pages that use nothing but what CommonMark and Grav render alike take the compiled
+    fast path (``markdown_fast``), with the same HTML; ``fast=False`` forces this reference.
     """
+    if fast and markdown_fast.ENABLED and markdown_fast.eligible(text, options):
+        return markdown_fast.render(text, resolve_url)
     md = _build(options)
     env: dict[str, Any] = {}
     if resolve_url is not None:
