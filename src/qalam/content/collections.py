@@ -304,7 +304,7 @@ def collection(
         hit = cache.get(key)
         if hit is not None and (hit[2] is None or now < hit[2]):
             return _paginate(page, spec, params, hit[0], dict(hit[1]))
-    pages, used_params = members(page, spec, params, now)
+    pages, used_params = members(page, spec, params, now, cache)
     if key is not None:
         if len(cache) > 4096:
             cache.clear()
@@ -319,10 +319,48 @@ def _is_random(spec: dict, page: Page) -> bool:
     return str(by or "").strip() == "random"
 
 
-def members(page: Page, spec: dict, params: dict[str, str], now: datetime) -> tuple[list[Page], dict[str, str]]:
-    """Every page of the collection in order (all pagination pages), and the URL params it used."""
-    pages = evaluate_items(page, spec.get("items"), now)
-    pages = apply_filter(pages, spec.get("filter"), now)
+class _Base:
+    """A collection's pages before URL filters, with an index of their taxonomy values."""
+
+    __slots__ = ("pages", "by_value")
+
+    def __init__(self, pages: list[Page]):
+        self.pages = pages
+        self.by_value: dict[str, dict[str, list[Page]]] = {}
+
+    def having(self, tax: str, values: list[str]) -> list[Page]:
+        """The pages (in order) whose taxonomy ``tax`` has every one of ``values``."""
+        index = self.by_value.get(tax)
+        if index is None:
+            index = self.by_value[tax] = {}
+            for p in self.pages:
+                for v in dict.fromkeys(p.taxonomy.get(tax, [])):
+                    index.setdefault(v, []).append(p)
+        lists = sorted((index.get(v, []) for v in values), key=len)
+        if not lists:
+            return list(self.pages)
+        rest = [set(map(id, other)) for other in lists[1:]]
+        return [p for p in lists[0] if all(id(p) in s for s in rest)]
+
+
+def members(page: Page, spec: dict, params: dict[str, str], now: datetime,
+            cache: dict | None = None) -> tuple[list[Page], dict[str, str]]:
+    """Every page of the collection in order (all pagination pages), and the URL params it used.
+
+    With ``cache``, the pages before URL filters are computed once per page and content
+    version, and a tag page (/tag:x) takes its pages from an index of their tags instead of
+    testing every page (one site's 200 tag pages tested 2,000 pages each)."""
+    base = None
+    if cache is not None:
+        key = (id(page), page.site.version, "base", repr(spec.get("items")), repr(spec.get("filter")))
+        hit = cache.get(key)
+        if hit is not None and (hit[1] is None or now < hit[1]):
+            base = hit[0]
+    if base is None:
+        base = _Base(apply_filter(evaluate_items(page, spec.get("items"), now), spec.get("filter"), now))
+        if cache is not None:
+            cache[key] = (base, page.tree.next_change(now))
+    pages = base.pages
 
     # URL taxonomy filters: /tag:a,b adds an AND filter.
     url_filters = spec.get("url_taxonomy_filters", page.site.config.get("system.pages.url_taxonomy_filters", True))
@@ -331,7 +369,10 @@ def members(page: Page, spec: dict, params: dict[str, str], now: datetime) -> tu
         for tax in page.site.config.taxonomies:
             if tax in params:
                 vals = [v for v in params[tax].split(",") if v]
-                pages = [p for p in pages if all(v in p.taxonomy.get(tax, []) for v in vals)]
+                if pages is base.pages:
+                    pages = base.having(tax, vals)
+                else:
+                    pages = [p for p in pages if all(v in p.taxonomy.get(tax, []) for v in vals)]
                 used_params[tax] = params[tax]
 
     date_range = spec.get("dateRange")

@@ -53,6 +53,8 @@ BEACON_PATH = "/_qalam/view"
 MAX_BODY = 2048
 #: Hourly buckets are kept this long (the longest list is 7 days; one day of slack).
 KEEP_HOURS = 8 * 24
+#: How long "most read" trusts the last look at whether another process wrote views.
+DATA_VERSION_SECONDS = 0.5
 #: The windows of the most-read lists, in hours.
 DAY, WEEK = 24, 7 * 24
 
@@ -111,6 +113,8 @@ class ViewCounter:
         self._reader = _connect(self.db_path)
         self._read_lock = threading.Lock()
         self._generation = 0
+        self._data_version_at = -DATA_VERSION_SECONDS
+        self._data_version_value = 0
         self._cache: dict[tuple, list[tuple[str, int]]] = {}
         self._pruned_hour: int | None = None
         self._thread: threading.Thread | None = None
@@ -240,15 +244,29 @@ class ViewCounter:
                 unwritten = self._totals.get(key, 0) + self._pending.get(key, 0)
         return start + stored + unwritten
 
+    def _data_version(self) -> int:
+        """SQLite's data version of the counter file, asked at most every
+        :data:`DATA_VERSION_SECONDS` (every page shows "most read": a build asked 6,000 times).
+
+        It changes with every commit of another connection: the writers of the other workers
+        of `qalam serve --workers N` (they share the file); this process's own flushes bump
+        ``_generation`` instead."""
+        now = time.monotonic()
+        if now - self._data_version_at >= DATA_VERSION_SECONDS:
+            with self._read_lock:
+                self._data_version_value = self._reader.execute("PRAGMA data_version").fetchone()[0]
+            self._data_version_at = now
+        return self._data_version_value
+
+    def stamp(self) -> tuple[int, int, int]:
+        """Changes whenever "most read" may: the hour, this process's flushes, other writers."""
+        return int(self.clock() // 3600), self._generation, self._data_version()
+
     def most_read(self, lang: str, hours: int = DAY, limit: int = 10) -> list[tuple[str, int]]:
         """``[(key, views)]`` of ``lang`` in the last ``hours`` (whole hours, this one included),
         most first; as of the last flush (at most ``flush_seconds`` old), cached until the next."""
         hour = int(self.clock() // 3600)
-        with self._read_lock:
-            # Changes with every commit of another connection: this process's writer, or the
-            # writers of the other workers of `qalam serve --workers N` (they share the file).
-            data_version = self._reader.execute("PRAGMA data_version").fetchone()[0]
-        cache_key = (lang, hours, limit, hour, self._generation, data_version)
+        cache_key = (lang, hours, limit, hour, self._generation, self._data_version())
         cached = self._cache.get(cache_key)
         if cached is not None:
             return cached

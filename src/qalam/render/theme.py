@@ -14,6 +14,7 @@ from qalam.news import counter as view_counter
 from qalam.news import outlets
 from qalam.news.feeds import register as register_feed_globals
 
+from .fragments import SharedFragments
 from .strings import ui_string
 
 THEMES_DIR = Path(__file__).parent / "themes"
@@ -58,7 +59,9 @@ def environment(site) -> jinja2.Environment:
                 # Compiled templates kept in the state folder: a new process (a server's cold
                 # start, `qalam build`) loads them instead of compiling every template again.
                 bytecode_cache=_bytecode_cache(site),
+                extensions=[SharedFragments],  # {% shared key %}: render/fragments.py
             )
+            env.shared_stamp = lambda: _shared_stamp(site)
             env.filters["date"] = lambda value, lang, style="long", tz=None: (
                 format_date(value, lang, style, tz=tz or site.tz) if value else ""
             )
@@ -70,6 +73,14 @@ def environment(site) -> jinja2.Environment:
             env.filters["safe_html"] = Markup
             _env[key] = env
     return env
+
+
+def _shared_stamp(site):
+    """What a shared fragment depends on besides its key: the content version and the view
+    counter's state; valid until the next scheduled publish or unpublish."""
+    now = site.now()
+    changes = [c for c in (site.tree(code).next_change(now) for code in site.language_codes) if c is not None]
+    return (site.version, view_counter.for_site(site).stamp()), (min(changes) if changes else None), now
 
 
 def _bytecode_cache(site) -> jinja2.BytecodeCache | None:

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime, time, timezone, tzinfo
 from functools import lru_cache
+from time import monotonic
 from pathlib import Path
 
 from qalam.lang.analyze import Token, analyze, scan
@@ -89,6 +90,8 @@ def _meta(doc: SearchDocument) -> str:
 SNIPPET_CHARS = 240
 SNIPPET_SCAN_CHARS = 60_000
 SNIPPET_LEAD_CHARS = 480
+#: How long the index statistics (documents, tokens) are trusted without reading them again.
+STATS_SECONDS = 0.5
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -128,6 +131,7 @@ class SQLiteSearchBackend:
         #: Rank from champion lists where they can prove the answer (False: FTS5 scores every
         #: match; same answers, kept for comparison in benchmarks and tests).
         self.champions = champions
+        self._stats_cache: tuple[float, tuple[int, int, float | None]] | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
@@ -158,7 +162,7 @@ class SQLiteSearchBackend:
             conn = self._conn
             conn.execute("BEGIN")
             try:
-                n_docs, n_tokens, avgdl0 = self._stats()
+                n_docs, n_tokens, avgdl0 = self._read_stats()
                 gone, new = [], []
                 for key in [*removals, *(r[0].key for r in rows)]:
                     old = self._delete(key)
@@ -191,6 +195,18 @@ class SQLiteSearchBackend:
                 raise
 
     def _stats(self) -> tuple[int, int, float | None]:
+        """Number of documents, of tokens, and the first average length (``avgdl0``).
+
+        Kept in memory: this process's writes replace it, another process's (a second
+        server worker re-syncing) are seen within :data:`STATS_SECONDS`."""
+        now = monotonic()
+        if self._stats_cache is not None and now - self._stats_cache[0] < STATS_SECONDS:
+            return self._stats_cache[1]
+        stats = self._read_stats()
+        self._stats_cache = (now, stats)
+        return stats
+
+    def _read_stats(self) -> tuple[int, int, float | None]:
         meta = dict(self._conn.execute("SELECT key, value FROM meta WHERE key IN ('n_docs', 'n_tokens', 'avgdl0')"))
         return int(meta.get("n_docs", 0)), int(meta.get("n_tokens", 0)), \
             (float(meta["avgdl0"]) if "avgdl0" in meta else None)
@@ -200,6 +216,7 @@ class SQLiteSearchBackend:
         if avgdl0 is not None:
             values.append(("avgdl0", repr(avgdl0)))
         self._conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", values)
+        self._stats_cache = None
 
     def _update_champions(self, gone, new, avgdl0: float) -> None:
         """Document frequencies and champion lists follow the removed and added documents."""
@@ -261,6 +278,7 @@ class SQLiteSearchBackend:
             for table in ("docs", "fts", "phrases", "champions"):
                 self._conn.execute(f"DELETE FROM {table}")
             self._conn.execute("DELETE FROM meta WHERE key IN ('n_docs', 'n_tokens', 'avgdl0')")
+            self._stats_cache = None
 
     def close(self) -> None:
         with self._lock:
