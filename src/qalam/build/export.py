@@ -351,7 +351,7 @@ class Renderer:
         self.site = site
         parts = urllib.parse.urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
-        self.origin_slash = self.origin + "/"
+        self.netloc_ref = f"//{parts.netloc}"
         # RequestFactory's own `secure` argument sets the scheme (a `wsgi.url_scheme` default is
         # overwritten by it: that was how `--base-url https://…` gave http:// canonicals).
         self.secure = parts.scheme == "https"
@@ -455,8 +455,11 @@ class Renderer:
 
     def local(self, link: str, base: str) -> str | None:
         """The decoded path of a same-site link (``None`` for other sites, anchors, mail...)."""
-        if (link[:1] == "/" and link[1:2] != "/") or link.startswith(self.origin_slash):
-            # Site-absolute or on this site's origin: the same answer from every page.
+        absolute = link.startswith(("http://", "https://", "//"))
+        if absolute and not link.startswith((self.origin, self.netloc_ref)):
+            return None  # another site (share links, sources): nothing to parse
+        if (link[:1] == "/" and link[1:2] != "/") or absolute:
+            # Site-absolute or absolute: the same answer from every page.
             try:
                 return self._local[link]
             except KeyError:

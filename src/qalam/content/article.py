@@ -23,6 +23,7 @@ sites: ``photo_credit``/``image_credit`` (lead credit), ``author`` (one author),
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -184,7 +185,28 @@ class Item:
     hidden: bool
 
 
+_items: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def item_for(site: Site, page: Page) -> Item:
+    """What listings show of ``page``; computed once per content version (an article is
+    listed on its section's pages, its tags' and category's pages, the home page, related
+    boxes: a build asked six times per article)."""
+    if page.preview_body is not None:
+        return _item_for(site, page)
+    slot = _items.get(site)
+    if slot is None or slot[0] != site.version:
+        slot = (site.version, {})
+        _items[site] = slot
+    item = slot[1].get(id(page))
+    if item is None or item.page is not page:
+        item = slot[1][id(page)] = _item_for(site, page)
+    else:
+        site.depends_on(page)  # what the static export records per URL, as site.content() does
+    return item
+
+
+def _item_for(site: Site, page: Page) -> Item:
     rendered = site.content(page)
     summary_cfg = dict(site.config.get("site.summary") or {})
     if isinstance(page.header.get("summary"), dict):

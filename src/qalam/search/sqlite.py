@@ -291,6 +291,8 @@ class SQLiteSearchBackend:
     def search(self, query: SearchQuery, *, now: datetime, tz: tzinfo = timezone.utc) -> SearchResults:
         results = SearchResults(query=query)
         with self._lock:
+            if not self._stats()[0]:
+                return results  # nothing indexed yet
             langs = [query.lang] if query.lang else self._languages()
         offset = (max(1, query.page) - 1) * query.per_page
         want = offset + query.per_page
