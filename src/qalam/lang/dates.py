@@ -207,6 +207,19 @@ def format_date(
     ("6 шілде 2020, 21:35") or ``"short"`` ("20.07.2022").  See the module
     docstring for the per-language rules and the time-zone handling.
     """
+    try:
+        return _format_cached(value, lang, style, tz)
+    except TypeError:  # something unhashable: format it without the cache
+        return _format(value, lang, style, tz)
+
+
+@functools.lru_cache(maxsize=16384)
+def _format_cached(value: datetime | date, lang: str, style: str, tz: tzinfo | None) -> str:
+    """Every listing shows its articles' dates: the same few thousand, formatted once."""
+    return _format(value, lang, style, tz)
+
+
+def _format(value: datetime | date, lang: str, style: str, tz: tzinfo | None) -> str:
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; expected one of {STYLES}")
     if isinstance(value, datetime):
