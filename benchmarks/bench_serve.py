@@ -114,7 +114,7 @@ from qalam.content.site import Site
 from qalam.web.app import set_site
 from django.test import Client
 site = Site({str(corpus_user)!r})  # the default state folder, reused by the cold start below
-set_site(site); c = Client(); c.get('/news/00001')
+set_site(site); c = Client(SERVER_NAME="localhost"); c.get('/news/00001')
 times = []
 for i in range(2, {count} + 2):
     t = time.perf_counter(); r = c.get('/news/%05d' % i); times.append((time.perf_counter() - t) * 1000)
@@ -247,8 +247,9 @@ def main() -> None:
         f"Targets: cached page ≥ 40 % of nginx — **{'met' if ratio >= 0.4 else 'not met'}** ({ratio:.0%}) from "
         f"`qalam serve` alone, **{'met' if front_ratio >= 0.4 else 'not met'}** ({front_ratio:.0%}) with nginx serving "
         "the export in front; "
-        f"zero errors under load — **{'met' if errs['qalam'] == 0 else 'not met'}**; first render p50 ≤ 10 ms — "
-        f"**{'met' if p50 <= 10 else 'not met'}**; cold start ≤ 2 s (target is on 50k) — measured on {args.n}.",
+        f"zero errors under load — **{'met' if errs['qalam'] == 0 else 'not met'}**; first render p50 ≤ 2 ms (pipeline issue; "
+        f"10 ms before) — **{'met' if p50 <= 2 else 'not met'}** ({p50:.1f} ms); cold start ≤ 2 s on 50k — "
+        f"**{'met' if cold <= 2 else 'not met'}** ({cold:.2f} s on {args.n}).",
         "",
         f"Command: `.venv/bin/python benchmarks/bench_serve.py --rounds {args.rounds} --duration {args.duration} "
         f"--n {args.n} --workers {args.workers}`",

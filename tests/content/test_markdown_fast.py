@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from qalam.content import markdown_fast
 from qalam.content.markdown import MarkdownOptions, ResolvedUrl, render_markdown
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "grav-sites"
+from ..conftest import FIXTURE_SITES as FIXTURES
+
 OPTIONS = (MarkdownOptions(), MarkdownOptions(extra=True), MarkdownOptions(auto_url_links=True))
 
 
