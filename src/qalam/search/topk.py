@@ -28,6 +28,7 @@ the caller falls back to scoring every match with FTS5: the answer is the same, 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,10 @@ WEIGHTS = (10.0, 1.0, 4.0, 0.4)
 KINDS = {"t": (0, 1), "l": (2, 3)}
 
 
+#: Any character but letters, digits, the space and the hyphen (``\w`` is ``isalnum`` plus ``_``).
+_SEPARATOR = re.compile(r"[^\w -]|_")
+
+
 def clean_terms(text: str) -> str:
     """Terms as FTS5's unicode61 tokenizer reads them: lower case, one space between.
 
@@ -58,7 +63,7 @@ def clean_terms(text: str) -> str:
     the hyphen, which the index declares a token character) becomes a space, so counting a
     term in the stored column here finds exactly what FTS5 matches."""
     lowered = text.lower()
-    if not all(ch.isalnum() or ch in " -" for ch in lowered):
+    if _SEPARATOR.search(lowered):
         lowered = "".join(ch if ch.isalnum() or ch == "-" else " " for ch in lowered)
     return " ".join(lowered.split())
 
