@@ -13,6 +13,7 @@ would announce duplicate content (the HTML head's hreflang links follow the same
 
 from __future__ import annotations
 
+import urllib.parse
 import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -219,3 +220,31 @@ def news_articles(site: Site, *, now: datetime | None = None) -> list[Page]:
     order = {code: i for i, code in enumerate(site.language_codes)}
     out.sort(key=lambda p: (-p.date.timestamp(), order.get(p.lang, 0), p.route))  # then languages in site order
     return out
+
+
+def feed_path(site: Site, lang: str | None = None, *, section: str | None = None, tag: str | None = None,
+              fmt: str = "rss", full_text: bool = False) -> str:
+    """The path of a feed: ``/kk/feed.rss``, ``/kk/news/feed.atom``, ``/kk/tag/x/feed.json``, ``/kk/feed-full.rss``.
+
+    A tag's feed has one URL whatever the spelling of the tag in articles: the lower-cased
+    (:func:`~qalam.content.syndication.tag_key`) tag, so it stays put when a newer article
+    capitalises it differently.
+    """
+    lang = site.default_lang if lang is None else lang
+    prefix = site.languages.prefix(lang) if site.languages.enabled else ""
+    if full_text:
+        return f"{prefix}/feed-full.rss"
+    if tag is not None:
+        return f"{prefix}/tag/{urllib.parse.quote(tag_key(tag, lang), safe='')}/feed.{fmt}"
+    if section is not None:
+        return f"{prefix}/{section}/feed.{fmt}"
+    return f"{prefix}/feed.{fmt}"
+
+
+def register_feed_url(env, site: Site) -> None:
+    """Jinja globals: ``feed_url(lang, section=None, tag=None, fmt='rss')`` (a path)."""
+
+    def feed_url(lang: str | None = None, section: str | None = None, tag: str | None = None, fmt: str = "rss") -> str:
+        return feed_path(site, lang or None, section=section, tag=tag, fmt=fmt)
+
+    env.globals["feed_url"] = feed_url

@@ -22,6 +22,8 @@ from django.http import HttpRequest
 from django.utils import feedgenerator
 
 from qalam.content import syndication
+from qalam.content.syndication import feed_path  # noqa: F401 — where feed URLs are made (no Django)
+from qalam.content.syndication import register_feed_url as register  # noqa: F401
 from qalam.content.article import Article, article, item_for
 from qalam.content.pages import Page
 from qalam.content.site import Site
@@ -137,25 +139,6 @@ def site_base(site: Site, request: HttpRequest) -> str:
 
 
 from qalam.content.urlpaths import absolute_url  # noqa: E402 — one definition
-
-
-def feed_path(site: Site, lang: str | None = None, *, section: str | None = None, tag: str | None = None,
-              fmt: str = "rss", full_text: bool = False) -> str:
-    """The path of a feed: ``/kk/feed.rss``, ``/kk/news/feed.atom``, ``/kk/tag/x/feed.json``, ``/kk/feed-full.rss``.
-
-    A tag's feed has one URL whatever the spelling of the tag in articles: the lower-cased
-    (:func:`~qalam.content.syndication.tag_key`) tag, so it stays put when a newer article
-    capitalises it differently.
-    """
-    lang = site.default_lang if lang is None else lang
-    prefix = site.languages.prefix(lang) if site.languages.enabled else ""
-    if full_text:
-        return f"{prefix}/feed-full.rss"
-    if tag is not None:
-        return f"{prefix}/tag/{urllib.parse.quote(syndication.tag_key(tag, lang), safe='')}/feed.{fmt}"
-    if section is not None:
-        return f"{prefix}/{section}/feed.{fmt}"
-    return f"{prefix}/feed.{fmt}"
 
 
 def resolve_scope(site: Site, request: HttpRequest, first: str | None, second: str | None, *,
@@ -337,10 +320,3 @@ FULL_TEXT = FullTextFeed()
 
 
 # --- theme ----------------------------------------------------------------------------------
-def register(env, site: Site) -> None:
-    """Jinja globals: ``feed_url(lang, section=None, tag=None, fmt='rss')`` (a path)."""
-
-    def feed_url(lang: str | None = None, section: str | None = None, tag: str | None = None, fmt: str = "rss") -> str:
-        return feed_path(site, lang or None, section=section, tag=tag, fmt=fmt)
-
-    env.globals["feed_url"] = feed_url

@@ -9,10 +9,10 @@ import jinja2
 from markupsafe import Markup
 
 from qalam.content import images
+from qalam.content.syndication import register_feed_url as register_feed_globals
 from qalam.lang.dates import format_date
 from qalam.news import counter as view_counter
 from qalam.news import outlets
-from qalam.news.feeds import register as register_feed_globals
 
 from .fragments import SharedFragments
 from .strings import ui_string
