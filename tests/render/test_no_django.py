@@ -37,3 +37,33 @@ def test_rendering_pages_imports_no_django():
     out = subprocess.run([sys.executable, "-c", CODE, str(DEMO), *paths], capture_output=True, text=True,
                          cwd=REPO, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+BUILD = """
+import shutil, sys, tempfile
+from pathlib import Path
+from qalam.build.export import build
+from qalam.content.site import Site
+from qalam.render.pipeline import answer
+from qalam.render.reply import Request
+
+work = Path(tempfile.mkdtemp())
+shutil.copytree(sys.argv[1], work / "site")
+site = Site(work / "site", state_dir=work / "state")
+report = build(site, work / "out", base_url="https://example.kz", jobs=int(sys.argv[2]))
+assert not report.errors, report.errors
+for name in ("kk/news/2026-11-22-mobile-clinic/index.html", "kk/feed.rss", "kk/feed.atom", "kk/feed.json",
+             "sitemap.xml", "robots.txt", "kk-latn/news/index.html", "404.html"):
+    assert (work / "out" / name).is_file(), name
+assert answer(site, Request.for_url("/kk/search?q=clinic")).status == 200
+print(report.files, sorted(m for m in sys.modules if m == "django" or m.startswith("django.")))
+"""
+
+
+def test_the_static_export_imports_no_django():
+    """`qalam build` (pages, feeds, sitemaps, robots.txt, the Latin edition, 404.html, in forked
+    workers too) goes through the render pipeline alone: Django is never imported."""
+    out = subprocess.run([sys.executable, "-c", BUILD, str(DEMO), "2"], capture_output=True, text=True,
+                         cwd=REPO, check=True)
+    files, modules = out.stdout.strip().split(" ", 1)
+    assert int(files) > 50 and modules == "[]", out.stdout

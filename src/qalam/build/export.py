@@ -1,7 +1,8 @@
-"""The static export (``qalam build``): the whole site as files, rendered by the server's own views.
+"""The static export (``qalam build``): the whole site as files, answered by the render pipeline
+the server uses (render/pipeline.py), without a web framework.
 
 Phases, in :func:`build`: collect the URLs the content layer knows -> render them (and every
-same-site link, ``src`` and ``srcset`` found in what was rendered) through Django in-process ->
+same-site link, ``src`` and ``srcset`` found in what was rendered) through the pipeline ->
 add the redirect files and ``404.html`` -> write only the files whose bytes changed -> check that
 every internal link lands on a file or a redirect. Pages keep the URLs the server uses: a page
 ``/kk/news/page:2`` is written as ``kk/news/page:2/index.html`` (docs/export.md says how a host
@@ -93,7 +94,7 @@ def _build(site: Site, out, base_url: str | None, progress: Progress | None, job
         clock[0] = now
 
     base_url, warnings = _base_url(site, base_url)
-    with _site_url(site, base_url), _quiet("django.request"):
+    with _site_url(site, base_url), _quiet("qalam.web"):
         output = OutputTree(Path(out))
         state = None if full else (output.kept_state or BuildState.load(output.manifest))
         phase("read the last build's state")
@@ -335,27 +336,19 @@ _REGEX = re.compile(r"[\^$*+?{}\[\]\\|()]")
 
 # --- render -------------------------------------------------------------------------------------
 class Renderer:
-    """The server's views called in-process for each URL, and the crawl of what they answer.
+    """The render pipeline asked for each URL, and the crawl of what it answers.
 
-    Views are called directly (URL resolver -> view function), without the middleware a
-    browser's request passes through: the middleware only adds headers, and the per-request
-    round trip through Django's test client was a fifth of a build (docs/benchmarks.md).
+    The pipeline (render/pipeline.py) is what the server's catch-all view calls; the server's
+    middleware only adds headers. Nothing here imports Django: the per-request round trip
+    through Django's test client was once a fifth of a build (docs/benchmarks.md).
     """
 
     def __init__(self, site: Site, base_url: str, keep_file: Callable[[str, bytes], None]):
-        from django.test import RequestFactory
-
-        from qalam.web.app import set_site
-
-        set_site(site)
         self.site = site
         parts = urllib.parse.urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.netloc_ref = f"//{parts.netloc}"
-        # RequestFactory's own `secure` argument sets the scheme (a `wsgi.url_scheme` default is
-        # overwritten by it: that was how `--base-url https://…` gave http:// canonicals).
-        self.secure = parts.scheme == "https"
-        self.requests = RequestFactory(HTTP_HOST=parts.netloc)
+        self.scheme, self.host = parts.scheme, parts.netloc
         # site-absolute link -> decoded path: base-independent, kept across builds (--watch)
         self._local: dict[str, str | None] = _LOCAL_LINKS.setdefault(self.origin, {})
         if len(self._local) > 1_000_000:
@@ -399,15 +392,17 @@ class Renderer:
             self.site.dependencies = None
         if response is None:
             return Answer(url, 404)
-        status = response.status_code
+        status = response.status
         if status in (301, 302, 303, 307, 308):
             location = response["Location"]
             return Answer(url, status, redirect=location, links=[p for p in [self.local(location, url)] if p],
                           deps=sorted(deps))
         if status != 200:
             return Answer(url, status, deps=sorted(deps))
-        data = b"".join(response) if response.streaming else response.content
-        ctype = response.get("Content-Type", "")
+        data = response.file.read() if response.file is not None else response.body
+        if response.file is not None:
+            response.file.close()
+        ctype = response.content_type
         links = []
         if ctype.startswith(_LINKING_TYPES):
             found = {self.local(link, url) for link in extract_links(data.decode("utf-8", "replace"))}
@@ -432,26 +427,12 @@ class Renderer:
         return answer.links
 
     def respond(self, url: str):
-        """The view's response for ``url``, or ``None`` when nothing is there (not rendered)."""
-        from django.urls import Resolver404, resolve
+        """The pipeline's reply for ``url``, or ``None`` when nothing is there (not rendered)."""
+        from qalam.render.pipeline import answer
+        from qalam.render.reply import Request
 
-        from qalam.web.views import page as page_views
-
-        path = urllib.parse.unquote(url)
-        try:
-            match = resolve(path)
-        except Resolver404:
-            return None
-        request = self.requests.get(url, secure=self.secure)
-        request.site = self.site  # what the host middleware does for a served request
-        if match.func is page_views.dispatch:
-            res = self.site.resolve(path)
-            if res.kind == "not_found" and not page_views.may_generate(self.site, path, res):
-                return None  # a link to nowhere: the link check reports it, no 404 page is rendered
-            response = page_views.respond(request, self.site, res)
-        else:
-            response = match.func(request, *match.args, **match.kwargs)
-        return response if response.status_code != 404 else None
+        reply = answer(self.site, Request.for_url(url, scheme=self.scheme, host=self.host), render_missing=False)
+        return reply if reply is not None and reply.status != 404 else None
 
     def local(self, link: str, base: str) -> str | None:
         """The decoded path of a same-site link (``None`` for other sites, anchors, mail...)."""
@@ -483,9 +464,9 @@ class Renderer:
         return path
 
     def not_found_page(self) -> bytes:
-        from qalam.web.views.page import not_found
+        from qalam.render.answers import not_found
 
-        return not_found(self.site, self.site.default_lang).content
+        return not_found(self.site, self.site.default_lang).body
 
 
 #: Per origin, what each site-absolute link resolves to (a pure function of the two).
@@ -536,7 +517,7 @@ def _start_worker() -> None:
 @contextlib.contextmanager
 def _workers(renderer: Renderer, jobs: int):
     """A function answering a list of URLs: in this process, or in ``jobs`` processes forked after
-    Django and the site are set up (each inherits the loaded site; answers come back in order)."""
+    the site is loaded (each inherits the loaded site; answers come back in order)."""
     if jobs <= 1:
         yield lambda urls: map(renderer.answer, urls)
         return

@@ -21,7 +21,7 @@ How a view is counted (details for users in docs/counter.md):
 A page is known by its key ``<lang>:<folder path>`` (``kk:02.news/01.2022-07-20-experts-visit``),
 so the Latin edition and every alias of a page count towards the same page.
 
-This module imports no Django: the Django view (``views/counter.py``) and the ASGI fast path
+This module imports no Django: the Django view (``web/views/counter.py``) and the ASGI fast path
 (:class:`BeaconASGI`, which answers the beacon before Django in ``qalam serve``) share
 :func:`handle_beacon`.
 """

@@ -1,112 +1,49 @@
 """RSS 2.0, Atom, JSON Feed 1.1 and a Yandex full-text RSS of a site's articles (docs/feeds.md).
 
-Django's syndication framework does the work: one :class:`ArticleFeed` (a
-``django.contrib.syndication.views.Feed`` with overridable attributes) and a subclass per format.
-The two formats Django lacks are feed generators in the shape of ``django.utils.feedgenerator``,
-free of web code: :class:`JSONFeed` and :class:`YandexFullTextRss`.
+A feed is built once as a :class:`FeedDoc` (channel and items, absolute URLs) and written by one
+writer per format on the standard library's XML generator: the bytes are those Django's
+syndication framework wrote before (element order, sorted attributes, ``short_empty_elements``,
+control characters refused), without importing it, so the static export needs no web framework.
 
 Which pages a feed lists is decided in the content layer (:mod:`qalam.content.syndication`).
 """
 
 from __future__ import annotations
 
+import email.utils
+import io
 import json
 import mimetypes
 import re
-import urllib.parse
-from dataclasses import dataclass
-from datetime import datetime
-
-from django.contrib.syndication.views import Feed
-from django.http import HttpRequest
-from django.utils import feedgenerator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from xml.sax.saxutils import XMLGenerator
 
 from qalam.content import syndication
-from qalam.content.syndication import feed_path  # noqa: F401 — where feed URLs are made (no Django)
-from qalam.content.syndication import register_feed_url as register  # noqa: F401
 from qalam.content.article import Article, article, item_for
 from qalam.content.pages import Page
 from qalam.content.site import Site
+from qalam.content.syndication import feed_path  # noqa: F401 — where feed URLs are made
+from qalam.content.syndication import register_feed_url as register  # noqa: F401
+from qalam.content.urlpaths import iri_to_uri
 from qalam.search.text import html_to_text
 
 #: How long browsers, proxies and feed readers may reuse a feed or sitemap (seconds).
 MAX_AGE = 300
 FORMATS = ("rss", "atom", "json")
+CONTENT_TYPES = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
+}
+ATOM_NS = "http://www.w3.org/2005/Atom"
+YANDEX_NS = "http://news.yandex.ru"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 
-# --- generators (no web code) ---------------------------------------------------------------
-class YandexFullTextRss(feedgenerator.Rss201rev2Feed):
-    """RSS 2.0 with ``<yandex:full-text>`` (the article as plain text) and ``<yandex:genre>``.
-
-    Yandex News reads the whole text from the feed instead of scraping the page. Items carry
-    ``full_text`` and ``genre`` (``message``, ``article``, ``interview`` or ``lenta``).
-    """
-
-    namespace = "http://news.yandex.ru"
-
-    def rss_attributes(self):
-        return {**super().rss_attributes(), "xmlns:yandex": self.namespace}
-
-    def add_item_elements(self, handler, item):
-        super().add_item_elements(handler, item)
-        if item.get("genre"):
-            handler.addQuickElement("yandex:genre", item["genre"])
-        if item.get("full_text"):
-            handler.addQuickElement("yandex:full-text", item["full_text"])
-
-
-class JSONFeed(feedgenerator.SyndicationFeed):
-    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1) from the same feed and item dicts.
-
-    Items may carry ``authors`` (a list of names), ``image`` (URL) and ``language``; the
-    description is the item's ``content_html``.
-    """
-
-    content_type = "application/feed+json; charset=utf-8"
-    version = "https://jsonfeed.org/version/1.1"
-
-    def write(self, outfile, encoding):
-        outfile.write(json.dumps(self.as_dict(), ensure_ascii=False, indent=1))
-
-    def as_dict(self) -> dict:
-        feed = self.feed
-        out = {
-            "version": self.version,
-            "title": feed["title"],
-            "home_page_url": feed["link"],
-            "feed_url": feed["feed_url"],
-            "description": feed["description"],
-            "language": feed["language"],
-        }
-        if feed["author_name"]:
-            out["authors"] = [_json_author(feed["author_name"], feed["author_link"])]
-        out = {k: v for k, v in out.items() if v not in (None, "")}
-        out["items"] = [self.item_dict(item) for item in self.items]
-        return out
-
-    def item_dict(self, item: dict) -> dict:
-        names = item.get("authors") or ([item["author_name"]] if item["author_name"] else [])
-        out = {
-            "id": item["unique_id"] or item["link"],
-            "url": item["link"],
-            "title": item["title"],
-            "content_html": item["description"] or "",
-            "image": item.get("image"),
-            "date_published": _rfc3339(item["pubdate"]),
-            "date_modified": _rfc3339(item["updateddate"]),
-            "authors": [{"name": n} for n in names] or None,
-            "tags": list(item["categories"]) or None,
-            "language": item.get("language"),
-        }
-        return {k: v for k, v in out.items() if v not in (None, "")}
-
-
-def _rfc3339(value: datetime | None) -> str | None:
-    return feedgenerator.rfc3339_date(value) if value is not None else None
-
-
-def _json_author(name: str, link: str | None) -> dict:
-    return {"name": name, "url": link} if link else {"name": name}
+class UnserializableContent(ValueError):
+    """Text XML 1.0 cannot carry (control characters)."""
 
 
 # --- what a feed URL names ------------------------------------------------------------------
@@ -131,7 +68,7 @@ class FeedScope:
         return absolute_url(self.base, path)
 
 
-def site_base(site: Site, request: HttpRequest) -> str:
+def site_base(site: Site, request) -> str:
     """The base URL when configured, else the scheme and (allowed) host the request came to."""
     from qalam.content.urlpaths import origin
 
@@ -141,7 +78,7 @@ def site_base(site: Site, request: HttpRequest) -> str:
 from qalam.content.urlpaths import absolute_url  # noqa: E402 — one definition
 
 
-def resolve_scope(site: Site, request: HttpRequest, first: str | None, second: str | None, *,
+def resolve_scope(site: Site, request, first: str | None, second: str | None, *,
                   tag: str | None, fmt: str, full_text: bool) -> FeedScope | None:
     """The feed a URL names, or None when it names none (then the page dispatcher answers)."""
     parts = [p for p in (first, second) if p]
@@ -167,7 +104,6 @@ def resolve_scope(site: Site, request: HttpRequest, first: str | None, second: s
     return scope
 
 
-# --- Django feeds ---------------------------------------------------------------------------
 @dataclass
 class Entry:
     """An article as a feed item: what every ``item_*`` method needs, without request state."""
@@ -192,131 +128,282 @@ def absolute_links(html: str, base: str) -> str:
     return _SRCSET.sub(lambda m: m.group(1) + _SRCSET_URL.sub(lambda u: u.group(1) + base + "/", m.group(2)) + m.group(3), html)
 
 
-class ArticleFeed(Feed):
-    """RSS 2.0 of a scope's articles: newest first, ``qalam.feeds.limit`` of them."""
+_ROOT_RELATIVE = re.compile(r'(\s(?:href|src|poster)=")(/(?!/))')
+_SRCSET = re.compile(r'(\ssrcset=")([^"]*)(")')
+_SRCSET_URL = re.compile(r"(^|,\s*)/(?!/)")
 
-    feed_type = feedgenerator.Rss201rev2Feed
-    item_guid_is_permalink = True
 
-    def __call__(self, request, *args, **kwargs):
-        response = super().__call__(request, *args, **kwargs)
-        response["Cache-Control"] = f"public, max-age={MAX_AGE}"
-        return response
+def absolute_links(html: str, base: str) -> str:
+    """Root-relative links and images (``srcset`` too) made absolute: feed readers show the HTML off-site."""
+    html = _ROOT_RELATIVE.sub(lambda m: m.group(1) + base + "/", html)
+    return _SRCSET.sub(lambda m: m.group(1) + _SRCSET_URL.sub(lambda u: u.group(1) + base + "/", m.group(2)) + m.group(3), html)
 
-    def get_object(self, request, scope: FeedScope):
-        return scope
 
-    def get_feed(self, obj: FeedScope, request):
-        feed = super().get_feed(obj, request)
-        feed.feed["language"] = obj.site.html_lang(obj.lang)  # Django would use its own LANGUAGE_CODE
-        return feed
 
-    # feed
-    def title(self, scope: FeedScope) -> str:
-        name = scope.site.config.title
-        if scope.section is not None:
-            return f"{name} — {scope.section.title}"
-        if scope.tag is not None:
-            return f"{name} — #{scope.tag}"
-        return name
 
-    def description(self, scope: FeedScope) -> str:
-        meta = scope.site.config.get("site.metadata") or {}
-        text = meta.get("description") if isinstance(meta, dict) else None
-        return str(text or self.title(scope))
+# --- the feed document ----------------------------------------------------------------------
+@dataclass
+class Enclosure:
+    url: str
+    length: str
+    mime_type: str
 
-    subtitle = description  # Atom's <subtitle>
 
-    def link(self, scope: FeedScope) -> str:
-        if scope.section is not None and scope.section.routable(scope.site.now()):
-            return scope.absolute(scope.section.url())
-        home = scope.site.tree(scope.lang).home
-        return scope.absolute(home.url() if home is not None else (scope.site.languages.prefix(scope.lang) or "/"))
+@dataclass
+class FeedItem:
+    """One article of a feed, every URL absolute."""
 
-    def feed_url(self, scope: FeedScope) -> str:
-        return scope.absolute(scope.path)
+    title: str
+    link: str
+    guid: str
+    description: str
+    pubdate: datetime | None
+    updated: datetime | None
+    author_name: str | None  # the authors joined by commas (RSS, Atom)
+    authors: list[str] = field(default_factory=list)  # JSON Feed lists them one by one
+    categories: list[str] = field(default_factory=list)
+    enclosure: Enclosure | None = None
+    image: str | None = None
+    language: str | None = None
+    full_text: str | None = None  # Yandex full-text RSS only
+    genre: str | None = None
 
-    def author_name(self, scope: FeedScope) -> str | None:
-        return str(scope.site.config.get("site.author.name") or "") or None
 
-    def items(self, scope: FeedScope) -> list[Entry]:
-        site = scope.site
-        pages = syndication.articles(
-            site, scope.lang, section=scope.section.slug if scope.section else None, tag=scope.tag,
-            limit=syndication.feed_limit(site),
-        )
-        return [Entry(p, article(p), scope) for p in pages]
+@dataclass
+class FeedDoc:
+    title: str
+    link: str
+    description: str
+    feed_url: str
+    language: str
+    author_name: str | None
+    items: list[FeedItem]
 
-    # items
-    def item_title(self, entry: Entry) -> str:
-        return entry.page.title
+    def latest(self) -> datetime:
+        """The newest date of any item (published or updated); now when there are no items."""
+        dates = [d for item in self.items for d in (item.updated, item.pubdate) if d]
+        return max(dates) if dates else datetime.now(tz=timezone.utc)
 
-    def item_link(self, entry: Entry) -> str:
-        return entry.link
 
-    def item_guid(self, entry: Entry) -> str:
-        return entry.link
+def feed_title(scope: FeedScope) -> str:
+    name = scope.site.config.title
+    if scope.section is not None:
+        return f"{name} — {scope.section.title}"
+    if scope.tag is not None:
+        return f"{name} — #{scope.tag}"
+    return name
 
-    def item_description(self, entry: Entry) -> str:
-        return absolute_links(item_for(entry.scope.site, entry.page).summary, entry.scope.base)
 
-    def item_pubdate(self, entry: Entry) -> datetime:
-        return entry.page.date
+def feed_document(scope: FeedScope) -> FeedDoc:
+    """The channel and the newest ``qalam.feeds.limit`` articles of a scope."""
+    site = scope.site
+    meta = site.config.get("site.metadata") or {}
+    description = meta.get("description") if isinstance(meta, dict) else None
+    if scope.section is not None and scope.section.routable(site.now()):
+        link = scope.absolute(scope.section.url())
+    else:
+        home = site.tree(scope.lang).home
+        link = scope.absolute(home.url() if home is not None else (site.languages.prefix(scope.lang) or "/"))
+    pages = syndication.articles(site, scope.lang, section=scope.section.slug if scope.section else None,
+                                 tag=scope.tag, limit=syndication.feed_limit(site))
+    return FeedDoc(
+        title=feed_title(scope), link=iri_to_uri(link), description=str(description or feed_title(scope)),
+        feed_url=iri_to_uri(scope.absolute(scope.path)), language=site.html_lang(scope.lang),
+        author_name=str(site.config.get("site.author.name") or "") or None,
+        items=[feed_item(scope, Entry(page, article(page), scope)) for page in pages],
+    )
 
-    def item_updateddate(self, entry: Entry) -> datetime:
-        return syndication.updated(entry.page, entry.scope.site.now())
 
-    def item_author_name(self, entry: Entry) -> str | None:
-        return ", ".join(a.name for a in entry.article.authors) or None
+def feed_item(scope: FeedScope, entry: Entry) -> FeedItem:
+    site, a = scope.site, entry.article
+    categories: list[str] = []
+    for value in [a.section_title, *a.categories, *a.tags]:
+        if value and str(value) not in categories:
+            categories.append(str(value))
+    lead = a.lead_image
+    enclosure = None
+    if lead is not None and lead.url:
+        path = site.safe_media_path(entry.page.node.file_rel(lead.file))
+        if path is not None:
+            mime = mimetypes.guess_type(lead.file)[0] or "application/octet-stream"
+            enclosure = Enclosure(iri_to_uri(scope.absolute(lead.url)), str(path.stat().st_size), mime)
+    item = FeedItem(
+        title=str(entry.page.title), link=iri_to_uri(entry.link), guid=entry.link,
+        description=absolute_links(item_for(site, entry.page).summary, scope.base),
+        pubdate=_aware(entry.page.date), updated=_aware(syndication.updated(entry.page, site.now())),
+        author_name=", ".join(x.name for x in a.authors) or None, authors=[x.name for x in a.authors],
+        categories=categories, enclosure=enclosure,
+        image=scope.absolute(lead.url) if lead is not None and lead.url else None,
+        language=site.html_lang(entry.page.lang),
+    )
+    if scope.full_text:
+        item.full_text = html_to_text(site.content(entry.page).html)
+        item.genre = "message"
+    return item
 
-    def item_categories(self, entry: Entry) -> list[str]:
-        a = entry.article
-        out: list[str] = []
-        for value in [a.section_title, *a.categories, *a.tags]:
-            if value and value not in out:
-                out.append(value)
-        return out
 
-    def item_enclosures(self, entry: Entry) -> list[feedgenerator.Enclosure]:
-        lead = entry.article.lead_image
-        if lead is None or not lead.url:
-            return []
-        path = entry.scope.site.safe_media_path(entry.page.node.file_rel(lead.file))
-        if path is None:
-            return []
-        mime = mimetypes.guess_type(lead.file)[0] or "application/octet-stream"
-        return [feedgenerator.Enclosure(entry.scope.absolute(lead.url), str(path.stat().st_size), mime)]
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
-    def item_extra_kwargs(self, entry: Entry) -> dict:
-        lead = entry.article.lead_image
-        return {
-            "authors": [a.name for a in entry.article.authors],
-            "image": entry.scope.absolute(lead.url) if lead is not None and lead.url else None,
-            "language": entry.scope.site.html_lang(entry.page.lang),
+
+# --- writers --------------------------------------------------------------------------------
+_CONTROL = re.compile(r"[\x00-\x08\x0B-\x0C\x0E-\x1F]")
+
+
+class XMLWriter(XMLGenerator):
+    """The standard library's XML writer with sorted attributes, one-call elements and no
+    control characters (XML 1.0 cannot carry them)."""
+
+    def __init__(self, out):
+        super().__init__(out, "utf-8", short_empty_elements=True)
+
+    def startElement(self, name, attrs):  # noqa: N802 — the SAX name
+        super().startElement(name, dict(sorted(attrs.items())) if attrs else attrs)
+
+    def characters(self, content):
+        if content and _CONTROL.search(content):
+            raise UnserializableContent("Control characters are not supported in XML 1.0")
+        super().characters(content)
+
+    def element(self, name: str, contents: str | None = None, attrs: dict | None = None) -> None:
+        self.startElement(name, attrs or {})
+        if contents is not None:
+            self.characters(contents)
+        self.endElement(name)
+
+
+def _rfc2822(value: datetime) -> str:
+    return email.utils.format_datetime(value)
+
+
+def _rfc3339(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() + ("Z" if value.utcoffset() is None else "")
+
+
+def _xml_document(write) -> bytes:
+    out = io.BytesIO()
+    xml = XMLWriter(out)
+    xml.startDocument()
+    write(xml)
+    return out.getvalue()
+
+
+def write_rss(doc: FeedDoc, *, yandex: bool = False) -> bytes:
+    """RSS 2.0 (with ``<yandex:full-text>`` and ``<yandex:genre>`` for Yandex News when ``yandex``)."""
+
+    def write(xml: XMLWriter) -> None:
+        attrs = {"version": "2.0", "xmlns:atom": ATOM_NS}
+        if yandex:
+            attrs["xmlns:yandex"] = YANDEX_NS
+        xml.startElement("rss", attrs)
+        xml.startElement("channel", {})
+        xml.element("title", doc.title)
+        xml.element("link", doc.link)
+        xml.element("description", doc.description)
+        xml.element("atom:link", None, {"rel": "self", "href": doc.feed_url})
+        xml.element("language", doc.language)
+        xml.element("lastBuildDate", _rfc2822(doc.latest()))
+        for item in doc.items:
+            xml.startElement("item", {})
+            xml.element("title", item.title)
+            xml.element("link", item.link)
+            xml.element("description", item.description)
+            if item.author_name:
+                xml.element("dc:creator", item.author_name, {"xmlns:dc": DC_NS})
+            if item.pubdate is not None:
+                xml.element("pubDate", _rfc2822(item.pubdate))
+            xml.element("guid", item.guid, {"isPermaLink": "true"})
+            if item.enclosure is not None:
+                e = item.enclosure
+                xml.element("enclosure", "", {"url": e.url, "length": e.length, "type": e.mime_type})
+            for category in item.categories:
+                xml.element("category", category)
+            if yandex:
+                if item.genre:
+                    xml.element("yandex:genre", item.genre)
+                if item.full_text:
+                    xml.element("yandex:full-text", item.full_text)
+            xml.endElement("item")
+        xml.endElement("channel")
+        xml.endElement("rss")
+
+    return _xml_document(write)
+
+
+def write_atom(doc: FeedDoc) -> bytes:
+    """Atom 1.0 (RFC 4287): summaries as HTML, the lead photo as an enclosure link."""
+
+    def write(xml: XMLWriter) -> None:
+        xml.startElement("feed", {"xmlns": ATOM_NS, "xml:lang": doc.language})
+        xml.element("title", doc.title)
+        xml.element("link", "", {"rel": "alternate", "href": doc.link})
+        xml.element("link", "", {"rel": "self", "href": doc.feed_url})
+        xml.element("id", doc.link)
+        xml.element("updated", _rfc3339(doc.latest()))
+        if doc.author_name is not None:
+            xml.startElement("author", {})
+            xml.element("name", doc.author_name)
+            xml.endElement("author")
+        xml.element("subtitle", doc.description)
+        for item in doc.items:
+            xml.startElement("entry", {})
+            xml.element("title", item.title)
+            xml.element("link", "", {"href": item.link, "rel": "alternate"})
+            if item.pubdate is not None:
+                xml.element("published", _rfc3339(item.pubdate))
+            if item.updated is not None:
+                xml.element("updated", _rfc3339(item.updated))
+            if item.author_name is not None:
+                xml.startElement("author", {})
+                xml.element("name", item.author_name)
+                xml.endElement("author")
+            xml.element("id", item.guid)
+            xml.element("summary", item.description, {"type": "html"})
+            if item.enclosure is not None:
+                e = item.enclosure
+                xml.element("link", "", {"rel": "enclosure", "href": e.url, "length": e.length, "type": e.mime_type})
+            for category in item.categories:
+                xml.element("category", "", {"term": category})
+            xml.endElement("entry")
+        xml.endElement("feed")
+
+    return _xml_document(write)
+
+
+def json_feed(doc: FeedDoc) -> dict:
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1) as a dict; empty fields left out."""
+    out = {
+        "version": JSON_FEED_VERSION, "title": doc.title, "home_page_url": doc.link, "feed_url": doc.feed_url,
+        "description": doc.description, "language": doc.language,
+    }
+    if doc.author_name:
+        out["authors"] = [{"name": doc.author_name}]
+    out = {k: v for k, v in out.items() if v not in (None, "")}
+    items = []
+    for item in doc.items:
+        names = item.authors or ([item.author_name] if item.author_name else [])
+        entry = {
+            "id": item.guid or item.link, "url": item.link, "title": item.title,
+            "content_html": item.description or "", "image": item.image,
+            "date_published": _rfc3339(item.pubdate), "date_modified": _rfc3339(item.updated),
+            "authors": [{"name": n} for n in names] or None, "tags": list(item.categories) or None,
+            "language": item.language,
         }
+        items.append({k: v for k, v in entry.items() if v not in (None, "")})
+    out["items"] = items
+    return out
 
 
-class AtomFeed(ArticleFeed):
-    feed_type = feedgenerator.Atom1Feed
+def write_json(doc: FeedDoc) -> bytes:
+    return json.dumps(json_feed(doc), ensure_ascii=False, indent=1).encode("utf-8")
 
 
-class JSONArticleFeed(ArticleFeed):
-    feed_type = JSONFeed
-
-
-class FullTextFeed(ArticleFeed):
-    """RSS 2.0 for Yandex News: each item also carries the whole article as plain text."""
-
-    feed_type = YandexFullTextRss
-    genre = "message"
-
-    def item_extra_kwargs(self, entry: Entry) -> dict:
-        text = html_to_text(entry.scope.site.content(entry.page).html)
-        return {**super().item_extra_kwargs(entry), "full_text": text, "genre": self.genre}
-
-
-FEEDS: dict[str, ArticleFeed] = {"rss": ArticleFeed(), "atom": AtomFeed(), "json": JSONArticleFeed()}
-FULL_TEXT = FullTextFeed()
-
-
-# --- theme ----------------------------------------------------------------------------------
+def feed_bytes(scope: FeedScope) -> tuple[bytes, str, datetime]:
+    """The feed a scope names: its bytes, content type and newest date (``Last-Modified``)."""
+    doc = feed_document(scope)
+    if scope.full_text:
+        return write_rss(doc, yandex=True), CONTENT_TYPES["rss"], doc.latest()
+    body = {"rss": write_rss, "atom": write_atom, "json": write_json}[scope.fmt](doc)
+    return body, CONTENT_TYPES[scope.fmt], doc.latest()

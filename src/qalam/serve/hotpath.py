@@ -23,7 +23,7 @@ How long an entry is served, checked on every hit (no watcher or timer needed):
 
 * while ``site.version`` is the one it was rendered under — any content or config change
   (``Site.refresh()``, run by the watcher) drops the whole cache at once;
-* until the ``X-Qalam-Valid-Until`` header Django set (``views/page.py``: the next scheduled
+* until the ``X-Qalam-Valid-Until`` header Django set (``render/answers.py``: the next scheduled
   publish/unpublish of the page — of a listing: of any page of its language tree — as a Unix
   time, or ``never``), so a scheduled page appears in its listing and at its URL on time; the
   header is removed before the response leaves;
@@ -66,7 +66,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from qalam.web.hosts import BAD_HOST_BODY, VALID_UNTIL, host_name
+from qalam.render.hosts import BAD_HOST_BODY, VALID_UNTIL, host_name
 
 log = logging.getLogger("qalam.pagecache")
 

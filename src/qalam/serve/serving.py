@@ -183,7 +183,7 @@ def build_app(site):
         trusted = [t.strip() for t in trusted.split(",") if t.strip()]
     if trusted:
         # X-Forwarded-For/-Proto believed only from these addresses (uvicorn's own middleware, the
-        # same for granian); never X-Forwarded-Host: the host comes from the base URL (web/hosts.py).
+        # same for granian); never X-Forwarded-Host: the host comes from the base URL (render/hosts.py).
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
         app = ProxyHeadersMiddleware(app, trusted_hosts=[str(t) for t in trusted])

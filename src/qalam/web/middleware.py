@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from qalam.web.app import current_site
-from qalam.web.hosts import BAD_HOST_BODY, host_allowed, page_csp
+from qalam.render.hosts import BAD_HOST_BODY, host_allowed, page_csp
 
 
 def bad_host_response() -> HttpResponse:

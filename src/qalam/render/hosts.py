@@ -8,7 +8,7 @@ or any cache is touched. Forwarded headers are believed only from configured pro
 ``--proxy-headers``/``--forwarded-allow-ips``), never to widen this.
 
 No Django here: the page cache in front of Django (serve/hotpath.py) applies the same rules; the
-Django side is web/middleware.py. Absolute URLs are built by content/urlpaths.py.
+Django side is web/middleware.py; it lives beside the render pipeline, which sets VALID_UNTIL. Absolute URLs are built by content/urlpaths.py.
 """
 
 from __future__ import annotations
