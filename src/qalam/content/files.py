@@ -77,3 +77,27 @@ class LeaderLock:
                 fcntl.flock(fd, fcntl.LOCK_UN)
             finally:
                 os.close(fd)
+
+
+def use_wal(conn, timeout: float = 30.0) -> None:
+    """Put a SQLite database in WAL mode, waiting while another process does the same.
+
+    Switching a new database to WAL needs a lock SQLite does not wait for (its busy timeout does
+    not apply): two processes opening the same new file at once (``qalam build --jobs 2``, the
+    workers of ``qalam serve``) made one fail with "database is locked". Once the file is in WAL
+    mode the pragma takes no lock at all.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .frontmatter import FrontMatterError, load_yaml_file, read_page_file
 from .safefs import DEFAULT_MAX_PAGE_BYTES, UnsafeFile, real_root
+from .files import use_wal
 from .scan import FileStat
 
 SCHEMA_VERSION = 5  # 4: files refused by safefs are problems; 5: unclosed headers, control characters
@@ -77,7 +78,7 @@ class PageIndex:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(str(self.db_path), check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
         row = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()

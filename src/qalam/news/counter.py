@@ -41,6 +41,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qalam.content.files import use_wal
+
 if TYPE_CHECKING:  # pragma: no cover
     from qalam.content.pages import Page
     from qalam.content.site import Site
@@ -303,7 +305,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
     db.execute("PRAGMA busy_timeout = 30000")
-    db.execute("PRAGMA journal_mode = WAL")
+    use_wal(db)
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute(
         "CREATE TABLE IF NOT EXISTS counter_totals ("

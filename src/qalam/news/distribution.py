@@ -57,6 +57,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from qalam import __version__
+from qalam.content.files import use_wal
 from qalam.content.config import truthy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -333,7 +334,7 @@ class DistributionService:
             with self._lock:
                 if self._db is None:
                     db = sqlite3.connect(self.db_path, check_same_thread=False, timeout=10, isolation_level=None)
-                    db.execute("PRAGMA journal_mode=WAL")
+                    use_wal(db)
                     db.executescript(_SCHEMA)
                     self._db = db
         return self._db

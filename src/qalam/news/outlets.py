@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qalam import __version__
+from qalam.content.files import use_wal
 
 if TYPE_CHECKING:  # pragma: no cover
     from qalam.content.site import Site
@@ -426,7 +427,7 @@ class OutletsService:
             with self._lock:
                 if self._db is None:
                     db = sqlite3.connect(self.db_path, check_same_thread=False, timeout=10, isolation_level=None)
-                    db.execute("PRAGMA journal_mode=WAL")
+                    use_wal(db)
                     db.executescript(_SCHEMA)
                     self._load(db)
                     self._db = db

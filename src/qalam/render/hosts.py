@@ -53,3 +53,32 @@ def page_csp(site) -> str | None:
     if value is False or str(value).strip() in ("", "false", "off", "none"):
         return None
     return " ".join(str(value).split())
+
+
+#: Headers every answer carries (Django's settings in web/app.py are these values).
+REFERRER_POLICY = "strict-origin-when-cross-origin"
+FRAME_OPTIONS = "SAMEORIGIN"
+OPENER_POLICY = "same-origin"
+
+
+def add_policy_headers(site, reply) -> None:
+    """What the server's middleware adds to a public answer, for answers that skip Django (the page
+    cache renders misses through the pipeline directly): the same headers, byte for byte
+    (tests/serve/test_direct_render.py compares them for pages, feeds, redirects, assets and 404s)."""
+    import hashlib
+
+    if not reply.content_type:
+        reply["Content-Type"] = "text/html; charset=utf-8"  # Django's default, on redirects too
+    if reply.content_type.startswith("text/html") and "Content-Security-Policy" not in reply:
+        csp = page_csp(site)
+        if csp:
+            reply["Content-Security-Policy"] = csp
+    for name, value in (("X-Frame-Options", FRAME_OPTIONS), ("X-Content-Type-Options", "nosniff"),
+                        ("Referrer-Policy", REFERRER_POLICY), ("Cross-Origin-Opener-Policy", OPENER_POLICY)):
+        if name not in reply:
+            reply[name] = value
+    if reply.file is None:
+        # ConditionalGetMiddleware's entity tag for answers without one (feeds, sitemaps, search).
+        if "ETag" not in reply and reply.body and "no-store" not in (reply.get("Cache-Control") or "").lower():
+            reply["ETag"] = '"%s"' % hashlib.md5(reply.body, usedforsecurity=False).hexdigest()
+        reply["Content-Length"] = str(len(reply.body))

@@ -20,6 +20,7 @@ from functools import lru_cache
 from time import monotonic
 from pathlib import Path
 
+from qalam.content.files import use_wal
 from qalam.lang.analyze import Token, analyze, scan
 from qalam.lang.stopwords import stop_terms
 from qalam.lang.translit import loose_key
@@ -136,7 +137,7 @@ class SQLiteSearchBackend:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")
         row = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()

@@ -1,8 +1,10 @@
 """The page cache: anonymous GETs of pages answered from memory, before Django.
 
-``qalam serve`` runs ``BeaconASGI(PageCacheASGI(django_app, site))``: the view beacon, then this
-cache, then Django (docs/serving.md). Django renders a page once; the same bytes then answer
-every anonymous reader until the page can have changed.
+``qalam serve`` runs ``BeaconASGI(PageCacheASGI(django_app, site, render=PipelineASGI(site)))``:
+the view beacon, then this cache, then Django (docs/serving.md). A miss is rendered once by the
+render pipeline directly (serve/direct.py: the bytes and headers Django would send, without its
+request and middleware work); the same bytes then answer every anonymous reader until the page
+can have changed. Everything the cache does not take goes to Django.
 
 What goes through the cache (everything else goes straight to Django, untouched):
 
@@ -107,9 +109,11 @@ class PageCacheASGI:
 
     def __init__(
         self, app, site, *, max_bytes: int = DEFAULT_MAX_BYTES, ttl: float = DEFAULT_TTL,
-        disk_dir: str | os.PathLike | None = None, disk_max_bytes: int = DEFAULT_DISK_BYTES,
+        disk_dir: str | os.PathLike | None = None, disk_max_bytes: int = DEFAULT_DISK_BYTES, render=None,
     ):
         self.app = app
+        #: What renders a miss (an ASGI app; serve/direct.py's pipeline without Django), else ``app``.
+        self.render = render if render is not None else app
         self.site = site
         self.max_bytes = max_bytes
         self.max_entry = max(1, max_bytes // 8)  # one huge page never flushes the rest
@@ -269,10 +273,10 @@ class PageCacheASGI:
                 pending.set_result(stored)
 
     async def _miss(self, scope, receive, send, key: tuple, now: float, head: bool, inm, ims) -> Entry | None:
-        """Let Django answer; store and return the entry if the response can be cached."""
+        """Let the renderer (the pipeline, else Django) answer; store and return the entry if it can be cached."""
         site = self.site
 
-        # Miss: Django renders the full page (a HEAD as a GET, conditionals removed), so the
+        # Miss: the renderer renders the full page (a HEAD as a GET, conditionals removed), so the
         # answer can be stored; the reader's conditional request is answered from the entry.
         version = site.version
         headers = [h for h in scope.get("headers") or () if h[0].lower() not in _CONDITIONAL]
@@ -322,7 +326,7 @@ class PageCacheASGI:
             state["stored"] = self._put(key, entry)
             await self._answer(entry, send, now, head, inm, ims, b"MISS")
 
-        await self.app(inner, receive, capture)
+        await self.render(inner, receive, capture)
         return state.get("stored")
 
     def _entry(self, status: int, headers, version: int, now: float) -> Entry | None:

@@ -86,6 +86,8 @@ class Services:
         if self.watch:
             self._thread(self._watch, "qalam-watch")
         self._thread(self._lead, "qalam-leader")
+        self._thread(warm_framework, "qalam-warm")
+
 
     def _thread(self, target, name: str) -> None:
         thread = threading.Thread(target=target, daemon=True, name=name)
@@ -140,6 +142,18 @@ class Services:
                 self._threads = []
 
 
+def warm_framework() -> None:
+    """Load Django's URL table (the editor, the API) in the background after startup: readers'
+    pages do not need it (serve/direct.py), but the first editor or search request would
+    otherwise wait seconds for those imports, longer while pages are being rendered."""
+    try:
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018 — imports every view module
+    except Exception:  # noqa: BLE001 — the first request through Django reports it properly
+        log.exception("could not load the URL table in advance")
+
+
 class ServingApp:
     """The ASGI app of a serving process: requests to :func:`build_app`'s chain, the lifespan
     protocol to :class:`Services` (started on startup, stopped on shutdown)."""
@@ -172,12 +186,16 @@ class ServingApp:
 
 
 def build_app(site):
-    """The beacon, then the page cache (memory, then ``.qalam/pagecache/``), then Django."""
+    """The beacon, then the page cache (memory, then ``.qalam/pagecache/``; misses rendered by the
+    pipeline directly), then Django for everything else."""
     from qalam.news.counter import BeaconASGI
+    from qalam.serve.direct import PipelineASGI
     from qalam.serve.hotpath import PageCacheASGI
     from qalam.web.app import get_asgi_application
 
-    app = BeaconASGI(PageCacheASGI(get_asgi_application(site), site, disk_dir=site.state_dir / "pagecache"), site)
+    django = get_asgi_application(site)
+    cache = PageCacheASGI(django, site, disk_dir=site.state_dir / "pagecache", render=PipelineASGI(site, django))
+    app = BeaconASGI(cache, site)
     trusted = site.config.get("qalam.proxy.trusted") or []
     if isinstance(trusted, str):
         trusted = [t.strip() for t in trusted.split(",") if t.strip()]

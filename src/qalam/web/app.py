@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from qalam.content.site import Site
+from qalam.render import hosts
 
 _state = threading.local()
 _current: dict[str, Site | None] = {"site": None}
@@ -116,8 +117,9 @@ def configure(*, debug: bool = False) -> None:
                 TIME_ZONE="UTC",
                 DEFAULT_CHARSET="utf-8",
                 SECURE_CONTENT_TYPE_NOSNIFF=True,
-                SECURE_REFERRER_POLICY="strict-origin-when-cross-origin",
-                X_FRAME_OPTIONS="SAMEORIGIN",
+                SECURE_REFERRER_POLICY=hosts.REFERRER_POLICY,
+                SECURE_CROSS_ORIGIN_OPENER_POLICY=hosts.OPENER_POLICY,
+                X_FRAME_OPTIONS=hosts.FRAME_OPTIONS,
                 LOGGING_CONFIG=None,
             )
         import django
