@@ -82,3 +82,44 @@ def test_serve_renders_misses_without_django(tmp_path, monkeypatch):
         assert call(cache, "/editor/login").status == 200 and seen[-1] == "/editor/login"
     finally:
         site.close()
+
+
+def test_startup_sends_one_request_through_django(tmp_path):
+    """Readers' pages skip Django, so the server warms it at startup with one cheap request
+    (else its first editor or search request did Django's one-time work later, behind readers)."""
+    import asyncio
+
+    from qalam.content.site import Site
+    from qalam.serve import serving
+
+    shutil.copytree(DEMO, tmp_path / "site")
+    site = Site(tmp_path / "site", state_dir=tmp_path / "state")
+    app = serving.ServingApp(site, watch=False)
+    seen = []
+    cache = app.app.app
+    inner = cache.app
+
+    async def django(scope, receive, send):
+        seen.append((scope["path"], scope["query_string"]))
+        await inner(scope, receive, send)
+
+    cache.app = django
+
+    async def lifespan():
+        queue = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+        sent = []
+
+        async def receive():
+            return queue.pop(0)
+
+        async def send(message):
+            sent.append(message["type"])
+
+        await app({"type": "lifespan"}, receive, send)
+        return sent
+
+    try:
+        assert asyncio.run(lifespan()) == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+        assert seen == [(serving.WARM_PATH, serving.WARM_QUERY)]
+    finally:
+        site.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from asgiref.sync import sync_to_async
 
+from qalam.news.counter import BEACON_PATH
 from qalam.render.hosts import add_policy_headers
 from qalam.render.pipeline import answer
 from qalam.render.reply import Request
@@ -27,8 +28,6 @@ FRAMEWORK_PATHS = frozenset({"/editor", "/api/search"})
 
 
 def framework_path(path: str) -> bool:
-    from qalam.news.counter import BEACON_PATH
-
     return path in FRAMEWORK_PATHS or path == BEACON_PATH or path.startswith(FRAMEWORK_PREFIXES)
 
 

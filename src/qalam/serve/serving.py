@@ -86,8 +86,6 @@ class Services:
         if self.watch:
             self._thread(self._watch, "qalam-watch")
         self._thread(self._lead, "qalam-leader")
-        self._thread(warm_framework, "qalam-warm")
-
 
     def _thread(self, target, name: str) -> None:
         thread = threading.Thread(target=target, daemon=True, name=name)
@@ -142,16 +140,8 @@ class Services:
                 self._threads = []
 
 
-def warm_framework() -> None:
-    """Load Django's URL table (the editor, the API) in the background after startup: readers'
-    pages do not need it (serve/direct.py), but the first editor or search request would
-    otherwise wait seconds for those imports, longer while pages are being rendered."""
-    try:
-        from django.urls import get_resolver
-
-        get_resolver().url_patterns  # noqa: B018 — imports every view module
-    except Exception:  # noqa: BLE001 — the first request through Django reports it properly
-        log.exception("could not load the URL table in advance")
+#: The request that warms Django up at startup: cheap, no side effect, past the page cache (a query).
+WARM_PATH, WARM_QUERY = "/robots.txt", b"warm=1"
 
 
 class ServingApp:
@@ -176,6 +166,7 @@ class ServingApp:
                     log.exception("could not start the background services")
                     await send({"type": "lifespan.startup.failed", "message": str(err)})
                     return
+                await self.warm()
                 await send({"type": "lifespan.startup.complete"})
             elif kind == "lifespan.shutdown":
                 try:
@@ -183,6 +174,31 @@ class ServingApp:
                 finally:
                     await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def warm(self) -> None:
+        """One request through Django before readers come: readers' pages no longer need it
+        (serve/direct.py), and its first request otherwise did its one-time work (URL table,
+        middleware paths) later, seconds long while a slow page held the interpreter."""
+        import asyncio
+
+        messages = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive():
+            if messages:
+                return messages.pop()
+            await asyncio.Event().wait()  # connected until Django is done
+
+        async def send(message):
+            pass  # the answer is not needed
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "scheme": "http",
+                 "method": "GET", "path": WARM_PATH, "raw_path": WARM_PATH.encode(), "query_string": WARM_QUERY,
+                 "root_path": "", "headers": [(b"host", b"localhost")],  # loopback: always allowed
+                 "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 0)}
+        try:
+            await self.app(scope, receive, send)
+        except Exception:  # noqa: BLE001 — the first real request reports it properly
+            log.exception("could not warm up the framework")
 
 
 def build_app(site):
