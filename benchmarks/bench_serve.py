@@ -224,7 +224,11 @@ def main() -> None:
             cold = time.perf_counter() - t0
         finally:
             proc.terminate()
-            proc.wait(timeout=10)
+            try:  # a worker still loading the 50k site answers SIGTERM only when it has loaded
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
