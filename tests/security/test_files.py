@@ -74,8 +74,9 @@ def test_a_page_linked_out_of_the_site_is_never_read(tmp_path, outside, client_f
 
 
 def _index_texts(site):
-    rows = site.index._conn.execute("SELECT header, body FROM files").fetchall()
-    return [h + b for h, b in rows]
+    rows = site.index._conn.execute(
+        "SELECT header || coalesce(conformed, '') FROM files UNION ALL SELECT body FROM bodies").fetchall()
+    return [text for (text,) in rows]
 
 
 def test_a_link_inside_the_site_still_works(tmp_path, client_for):

@@ -21,7 +21,8 @@ from qalam.content.site import Site, SiteError
 err_console = Console(stderr=True)
 
 
-def open_site(path: str, *, rebuild: bool = False, quiet: bool = False, overrides: dict | None = None) -> Site:
+def open_site(path: str, *, rebuild: bool = False, quiet: bool = False, overrides: dict | None = None,
+              from_snapshot: bool = False) -> Site:
     """Open a site, showing a progress bar while the index is (re)built."""
     try:
         with Progress(
@@ -33,7 +34,8 @@ def open_site(path: str, *, rebuild: bool = False, quiet: bool = False, override
             def report(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            site = Site(path, progress=report, rebuild=rebuild, config_overrides=overrides)
+            site = Site(path, progress=report, rebuild=rebuild, config_overrides=overrides,
+                        from_snapshot=from_snapshot)
     except SiteError as err:
         raise click.ClickException(str(err)) from err
     return site
@@ -95,6 +97,7 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
 
     import uvicorn
 
+    from qalam.content import bulk
     from qalam.news import counter as view_counter
     from qalam.serve import serving
     from qalam.serve.slowclients import ENV_HEADER_TIMEOUT, HeaderTimeoutProtocol
@@ -116,12 +119,15 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
         if importlib.util.find_spec("granian") is None:
             raise click.UsageError("--server granian: granian is not installed; pip install 'qalam[granian]'")
     started = time.perf_counter()
-    # the index is brought up to date once, here, with a progress bar
-    the_site = open_site(site, overrides=serving.config_overrides())
+    # The index is brought up to date once, here, with a progress bar; when nothing changed
+    # it since the last walk of the folders, that walk is used and repeated in the background
+    # once serving (content/snapshot.py).
+    bulk.keep_long_lived()
+    the_site = open_site(site, overrides=serving.config_overrides(), from_snapshot=True)
     langs = ", ".join(the_site.language_codes) if the_site.languages.enabled else "single language"
     err_console.print(
         f"[bold green]Qalam[/] serving [bold]{the_site.user_dir}[/] ({langs}; "
-        f"{len(the_site.index.entries)} files indexed in {time.perf_counter() - started:.2f} s) "
+        f"{len(the_site.scan.files)} files indexed in {time.perf_counter() - started:.2f} s) "
         f"at [link]http://{host}:{port}[/link]"
         + (f" with {workers} worker processes" if workers > 1 else "")
         + (" (granian)" if server == "granian" else "") + "  (Ctrl+C to stop)"
@@ -356,6 +362,9 @@ def build(site: str, out: str, base_url: str | None, jobs: int, full: bool, watc
 
     if base_url and not base_url.startswith(("http://", "https://")):
         raise click.UsageError(f"--base-url: {base_url!r} is not an http(s) address (e.g. https://example.kz)")
+    from qalam.content import bulk
+
+    bulk.keep_long_lived()  # the pages live as long as the build (content/bulk.py)
     the_site = open_site(site)
     with Progress(
         TextColumn("[bold]rendering[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -24,6 +24,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .site import Site
 
 
+#: Header keys most pages do not have (Page.__init__ looks them up only when present).
+_RARE_KEYS = frozenset({"slug", "template", "menu", "dateformat", "modified", "publish_date", "unpublish_date",
+                        "visible", "routable", "routes", "redirect", "external_url", "access"})
+_NO_ROUTES: dict = {}
+#: A slug that cannot name a folder above the page, hold a control character, a slash, a
+#: backslash or a percent escape (urlpaths.slug_problem would find nothing in it).
+_PLAIN_SLUG = re.compile(r"[^\x00-\x1f\x7f%/\\]*[^\x00-\x1f\x7f%/\\.\s][^\x00-\x1f\x7f%/\\]*")
+
+
 def _as_list(value: Any) -> list[str]:
     if value is None or value == "":
         return []
@@ -81,39 +90,40 @@ class Page:
                 self.filename, self.template_name = node.files[code]
                 break
         entry = site.index.entries.get(self.file_rel) if self.filename else None
-        header = dict(entry.header) if entry else {}
         self.error = entry.error if entry else None
-        if preview is not None:
-            header, self.preview_body, self.error = dict(preview[0]), preview[1], None
         self.body_line = entry.body_line if entry else 1
         self.mtime = datetime.fromtimestamp((entry.mtime_ns if entry else 0) / 1e9, tz=timezone.utc)
-        if node.frontmatter is not None and self.filename:
-            fm = site.index.entries.get(node.frontmatter.rel)
-            if fm and fm.header:
-                header = deep_merge(fm.header, header)  # page keys win (rule book §3)
         # Values of the wrong shape never reach request-time code (content/headers.py).
         if entry is not None and preview is None and node.frontmatter is None:
-            # Checked once per file version, not once per language tree and rebuild (half the
-            # time of building a 10,000-page tree went here).
-            conformed = entry.__dict__.get("_conformed")
-            if conformed is None:
-                conformed = entry._conformed = conform_header(header)
+            # Checked once per file version when the index parses it (content/index.py), not
+            # once per language tree, rebuild and start (half the time of building a tree).
+            conformed = entry.conformed
             header, self.header_problems = dict(conformed[0]), list(conformed[1])
         else:
+            header = dict(entry.header) if entry else {}
+            if preview is not None:
+                header, self.preview_body, self.error = dict(preview[0]), preview[1], None
+            if node.frontmatter is not None and self.filename:
+                fm = site.index.entries.get(node.frontmatter.rel)
+                if fm and fm.header:
+                    header = deep_merge(fm.header, header)  # page keys win (rule book §3)
             header, self.header_problems = conform_header(header)
         self.header: dict = header
         h = header
+        # The keys most headers lack, found with one set operation instead of a lookup each.
+        rare = h.keys() & _RARE_KEYS
 
         # --- slug, module, template ------------------------------------------
         lower = tree.lowercase_urls
         folder_slug = node.folder_slug
         self.folder_slug = folder_slug.lower() if lower else folder_slug
-        slug = h.get("slug")
+        slug = h.get("slug") if "slug" in rare else None
         self.slug = slug.strip() if isinstance(slug, str) and slug.strip() else self.folder_slug
         self.is_module = node.is_module_folder or self.slug.startswith("_")
-        template = h.get("template")
-        if isinstance(template, str) and template.strip():
-            self.template_name = template.strip()
+        if "template" in rare:
+            template = h["template"]
+            if isinstance(template, str) and template.strip():
+                self.template_name = template.strip()
         if self.is_module and not self.template_name.startswith("modular/"):
             self.template_name = "modular/" + self.template_name
 
@@ -125,26 +135,27 @@ class Page:
             self.title = self.slug
         else:
             self.title = str(title) if title not in (None, "") else (self.slug[:1].upper() + self.slug[1:])
-        menu = h.get("menu")
+        menu = h.get("menu") if "menu" in rare else None
         self.menu = str(menu) if menu not in (None, "") else self.title
 
         # --- dates -------------------------------------------------------------
         formats = tree.date_formats
-        if h.get("dateformat"):
+        if "dateformat" in rare and h["dateformat"]:
             formats = (str(h["dateformat"]), *formats)
         date = site.parse_date
         self.date_from_header = date(h["date"], formats) if "date" in h else None
         self.date = self.date_from_header or self.mtime
-        modified = date(h["modified"], formats) if h.get("modified") else None
+        modified = date(h["modified"], formats) if "modified" in rare and h["modified"] else None
         #: The `modified:` date of the header, or None (structured data never uses the file's time).
         self.modified_from_header = modified
         self.modified = modified or self.mtime
-        self.publish_date = date(h["publish_date"], formats) if h.get("publish_date") else None
-        self.unpublish_date = date(h["unpublish_date"], formats) if h.get("unpublish_date") else None
+        self.publish_date = date(h["publish_date"], formats) if "publish_date" in rare and h["publish_date"] else None
+        self.unpublish_date = (date(h["unpublish_date"], formats)
+                               if "unpublish_date" in rare and h["unpublish_date"] else None)
 
         # --- flags ---------------------------------------------------------------
         self._published_header = truthy(h["published"]) if "published" in h else None
-        if "visible" in h:
+        if "visible" in rare:
             self._visible = truthy(h["visible"])
         else:
             self._visible = node.order is not None
@@ -155,38 +166,43 @@ class Page:
         elif self.is_module:
             self._routable = truthy(h.get("routable", False))
         else:
-            self._routable = truthy(h.get("routable", True))
+            self._routable = truthy(h["routable"]) if "routable" in rare else True
 
         # --- taxonomy -------------------------------------------------------------
-        tax = h.get("taxonomy") if isinstance(h.get("taxonomy"), dict) else {}
-        self.taxonomy: dict[str, list[str]] = {str(k): _as_list(v) for k, v in tax.items()}
+        tax = h.get("taxonomy")
+        self.taxonomy: dict[str, list[str]] = (
+            {str(k): _as_list(v) for k, v in tax.items()} if isinstance(tax, dict) else {})
 
         # --- routes -----------------------------------------------------------------
         parent_route = parent.route if parent is not None and parent.node.rel else ""
         parent_raw = parent.raw_route if parent is not None and parent.node.rel else ""
-        home_alias = tree.home_alias
         if (
             parent is not None
             and tree.hide_home_in_urls
-            and parent.route == home_alias
+            and parent.route == tree.home_alias
         ):
             parent_route = ""
         self.route = f"{parent_route}/{self.slug}"
         self.raw_route = f"{parent_raw}/{self.folder_slug}"
-        routes = h.get("routes") if isinstance(h.get("routes"), dict) else {}
-        self.aliases = [str(a) for a in _as_list(routes.get("aliases"))]
+        routes = h["routes"] if "routes" in rare and isinstance(h["routes"], dict) else _NO_ROUTES
+        self.aliases = [str(a) for a in _as_list(routes.get("aliases"))] if routes else []
         self.canonical_route = str(routes["canonical"]) if routes.get("canonical") else None
         if routes.get("default"):
             self.aliases.append(self.route)
             self.route = str(routes["default"])
-        self.redirect = str(h["redirect"]) if h.get("redirect") else None
-        self.external_url = str(h["external_url"]) if h.get("external_url") else None
+        self.redirect = str(h["redirect"]) if "redirect" in rare and h["redirect"] else None
+        self.external_url = str(h["external_url"]) if "external_url" in rare and h["external_url"] else None
 
         # --- path safety (docs/security.md) ----------------------------------------------
         #: Why this page may not be served or exported (a slug or route naming a folder above
         #: the site, a control character ...), or None. `qalam check` reports it.
         self.path_problem: str | None = None
-        if (problem := slug_problem(self.slug)) is not None:
+        if (_PLAIN_SLUG.fullmatch(self.slug) and not routes and not parent_route.endswith("/")
+                and (parent is None or parent.path_problem is None)):
+            # A plain slug under a parent whose route is safe: so is the route (the checks
+            # below would find nothing; this is the common case and saves a fifth of the time).
+            pass
+        elif (problem := slug_problem(self.slug)) is not None:
             self.path_problem = f"slug {self.slug!r} {problem}"
         else:
             for what, route in (("routes.default" if routes.get("default") else "route", self.route), ("routes.canonical", self.canonical_route),
@@ -197,7 +213,7 @@ class Page:
         # --- Grav access rules (login plugin): private until logins exist ------------------
         #: The permissions a reader needs (`access: {site.login: true}` -> {"site.login": True});
         #: a page with any is private: never served, listed, indexed or exported (docs/security.md).
-        self.access = access_rules(h.get("access"))
+        self.access = access_rules(h["access"]) if "access" in rare else {}
         self.private = any(self.access.values())
         #: What `published` and `routable` would be without the access rules (for logged-in readers).
         self._public_state = (self._published_header, self._routable)

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import re
+import sqlite3
 import threading
 import urllib.parse
 from collections.abc import Iterable
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import bulk
+from .bulk import bulk_allocation
 from .collections import Listing, collection, content_spec
 from .config import Config, load_config, truthy
 from .dates import parse_grav_date
@@ -25,6 +28,7 @@ from .index import PageIndex, SyncReport
 from .pages import LanguageTree, Page, RouteEntry, _norm
 from .problems import Problem, key_line, text_line
 from .render import RenderedContent, Renderer
+from . import snapshot
 from .scan import FileStat, ScanResult, scan_pages
 from .urlpaths import local_location
 
@@ -86,6 +90,15 @@ class Resolution:
     private: Page | None = None
 
 
+def _keepable(moment: datetime, tz) -> bool:
+    """Whether ``moment`` comes back the same from its POSIX time in ``tz`` (not a time in
+    another zone, nor a wall time that does not exist in ``tz``)."""
+    if moment.tzinfo is not tz:
+        return False
+    again = datetime.fromtimestamp(moment.timestamp(), tz)
+    return again.replace(tzinfo=None) == moment.replace(tzinfo=None) and again.fold == moment.fold
+
+
 #: Languages that also have a generated Latin-script edition under `/<code>-latn/`.
 LATIN_EDITIONS = ("kk",)
 
@@ -100,7 +113,12 @@ class Site:
         clock=None,
         progress=None,
         rebuild: bool = False,
+        from_snapshot: bool = False,
     ):
+        """``from_snapshot``: start from the last folder walk kept in the state folder when
+        nothing changed the index since (content/snapshot.py) instead of walking the folders;
+        :attr:`unchecked` is then True until :meth:`refresh` has walked them (a server does
+        that in the background right after it starts)."""
         self.user_dir = find_user_dir(path)
         self.pages_dir = self.user_dir / "pages"
         self.state_dir = Path(state_dir) if state_dir else default_state_dir(self.user_dir)
@@ -108,7 +126,8 @@ class Site:
         self._config_overrides = config_overrides
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._lock = threading.RLock()
-        self.index = PageIndex(self.state_dir / "index.sqlite3", self.pages_dir)
+        with bulk_allocation():
+            self.index = PageIndex(self.state_dir / "index.sqlite3", self.pages_dir)
         self.version = 0
         self._listings: dict = {}  # collection members per page/filters/version (collections.collection)
         #: While the static export renders a URL: the page files it used (see depends_on).
@@ -122,7 +141,12 @@ class Site:
         self._ui_strings: dict[str, dict] = {}
         if rebuild:
             self.index.clear()
-        self.last_sync = self.refresh(progress=progress)
+        #: True while the site runs on a kept folder walk that no walk has confirmed yet.
+        self.unchecked = False
+        self._snapshot_kept: tuple | None = None
+        with bulk_allocation():
+            if not (from_snapshot and not rebuild and self._start_from_snapshot()):
+                self.last_sync = self.refresh(progress=progress)
 
     # --- phases ------------------------------------------------------------------
     def load_config(self) -> None:
@@ -130,7 +154,7 @@ class Site:
         self.tz = self.config.timezone
         self.languages = self.config.languages
         self.theme_name = str(self.config.get("qalam.theme") or "default")
-        self._date_cache: dict = {}
+        self._load_dates()
         self._config_stamp = self._stat_config()
         self.index.max_page_bytes = self.config.max_page_bytes
         for p in self.config.problems:
@@ -147,23 +171,62 @@ class Site:
                         out.append((os.path.join(dirpath, f), st.st_mtime_ns, st.st_size))
         return tuple(sorted(out))
 
+    def _scan_settings(self) -> dict:
+        return {
+            "languages": list(self.languages.supported),
+            "media_types": sorted(self._media_types()),
+            "ignore_folders": sorted(str(f) for f in self.config.get("system.pages.ignore_folders") or []),
+            "ignore_files": sorted(str(f) for f in self.config.get("system.pages.ignore_files") or []),
+        }
+
+    def _start_from_snapshot(self) -> bool:
+        settings = self._scan_settings()
+        generation = self.index.generation
+        scan = snapshot.read(self.state_dir / snapshot.NAME, generation=f"{self.index.identity}:{generation}",
+                             settings=[settings[k] for k in sorted(settings)])
+        if scan is None:
+            return False
+        self.scan = scan
+        self._structure = None  # computed when a refresh compares (content/site.py refresh)
+        self._snapshot_kept = (generation, settings, None)  # its structure: when first compared
+        self.unchecked = True
+        self.last_sync = SyncReport(unchanged=len(scan.files))
+        return True
+
+    def _keep_walk(self, scan: ScanResult, settings: dict, generation: int, structure: tuple) -> None:
+        """Keep this walk for the next start (content/snapshot.py) unless it is kept already."""
+        kept = (generation, settings, structure)
+        if kept != self._snapshot_kept:
+            snapshot.write(self.state_dir / snapshot.NAME, scan, generation=f"{self.index.identity}:{generation}",
+                           settings=[settings[k] for k in sorted(settings)])
+            self._snapshot_kept = kept
+
     def refresh(self, *, progress=None, force_config: bool = False) -> SyncReport:
-        """Re-scan the folders and re-parse what changed; cheap when nothing did."""
+        """Re-scan the folders and re-parse what changed; cheap when nothing did.
+
+        The folders are walked outside the site's lock: requests go on being answered from
+        the current version meanwhile (a walk of 50,000 pages takes about a second)."""
         with self._lock:
             config_changed = force_config or self._stat_config() != self._config_stamp
             if config_changed:
                 self.load_config()
-            media_types = self._media_types()
-            scan = scan_pages(
-                self.pages_dir,
-                languages=self.languages.supported,
-                media_types=media_types,
-                ignore_folders=set(self.config.get("system.pages.ignore_folders") or []),
-                ignore_files=set(self.config.get("system.pages.ignore_files") or []),
-            )
+            settings = self._scan_settings()
+            walked_at = self.index.generation
+        scan = scan_pages(
+            self.pages_dir,
+            languages=settings["languages"],
+            media_types=set(settings["media_types"]),
+            ignore_folders=set(settings["ignore_folders"]),
+            ignore_files=set(settings["ignore_files"]),
+        )
+        with self._lock:
             before = dict(self.index.entries)
             report = self.index.sync(scan.files, progress=progress)
             structure = _structure_key(scan)
+            if getattr(self, "_structure", ()) is None:  # started from a kept walk
+                self._structure = _structure_key(self.scan)
+                if self._snapshot_kept is not None and self._snapshot_kept[2] is None:
+                    self._snapshot_kept = (*self._snapshot_kept[:2], self._structure)
             same_structure = not config_changed and structure == getattr(self, "_structure", None)
             if same_structure and report.changed and self._trees and self._patch_texts(before):
                 # Only page texts changed: the trees stay (a 10 000-page tree costs a third of a
@@ -173,6 +236,11 @@ class Site:
                 self.scan = scan
                 self._structure = structure
                 self._content_changed(keep_trees=False)
+            self.unchecked = False
+            generation = self.index.generation
+            if generation == walked_at + int(report.changed):
+                # Nobody else changed the index during the walk: it matches the files walked.
+                self._keep_walk(scan, settings, generation, structure)
             return report
 
     def _content_changed(self, *, keep_trees: bool) -> None:
@@ -183,6 +251,7 @@ class Site:
         if not keep_trees:
             self._trees = {}
             self._ui_strings = {}
+            bulk.release()  # the old trees and folder nodes hold cycles (content/bulk.py)
 
     def refresh_changed(self, paths: Iterable[str | os.PathLike]) -> SyncReport:
         """Refresh after a watcher saw ``paths`` modified. When they are all page files the
@@ -474,7 +543,32 @@ class Site:
         result = parse_grav_date(value, tz=self.tz, formats=formats)
         if len(self._date_cache) < 200_000:
             self._date_cache[key] = result
+            if isinstance(value, str) and (result is None or _keepable(result, self.tz)):
+                self._dates_new.append((value, "\n".join(formats), result.timestamp() if result else None))
         return result
+
+    # Parsed header dates are kept in the page index between starts (a date string is parsed
+    # once per site, not once per start: 50,000 took half a second). The key names the parser's
+    # version and the time zone; a result in another zone (an offset in the text) is not kept.
+    _DATES_KEY = "1"
+
+    def _load_dates(self) -> None:
+        self._date_tz = f"{self._DATES_KEY}|{getattr(self.tz, 'key', self.tz)}"
+        self._dates_new: list[tuple[str, str, float | None]] = []
+        tz = self.tz
+        self._date_cache: dict = {
+            (value, tuple(formats.split("\n")) if formats else ()): (
+                None if ts is None else datetime.fromtimestamp(ts, tz))
+            for (value, formats), ts in self.index.load_dates(self._date_tz).items()
+        }
+
+    def _store_dates(self) -> None:
+        if self._dates_new:
+            new, self._dates_new = self._dates_new, []
+            try:
+                self.index.store_dates(self._date_tz, new)
+            except sqlite3.Error as err:  # a read-only state folder: parsed again next start
+                log.warning("could not keep parsed dates in the page index: %s", err)
 
     def now(self) -> datetime:
         return self._clock()
@@ -496,8 +590,10 @@ class Site:
             with self._lock:
                 tree = self._trees.get(lang)
                 if tree is None:
-                    tree = LanguageTree(self, lang)
+                    with bulk_allocation():
+                        tree = LanguageTree(self, lang)
                     self._trees[lang] = tree
+                    self._store_dates()
         return tree
 
     def html_lang(self, lang: str) -> str:

@@ -59,8 +59,10 @@ def leader_lock(site) -> LeaderLock:
 class Services:
     """The background threads of one serving process (see the module doc)."""
 
-    def __init__(self, site, *, watch: bool = True, warm_delay: float = 5.0, leader_retry: float = LEADER_RETRY):
+    def __init__(self, site, *, watch: bool = True, warm_delay: float = 5.0, leader_retry: float = LEADER_RETRY,
+                 check_delay: float = 1.0):
         self.site = site
+        self.check_delay = check_delay
         self.watch = watch
         self.warm_delay = warm_delay
         self.leader_retry = leader_retry
@@ -83,6 +85,8 @@ class Services:
         self._started = True
         self._stop.clear()
         counter.start(self.site)  # writer thread (SIGTERM handler only in the main thread)
+        if getattr(self.site, "unchecked", False):
+            self._thread(self._check, "qalam-check")
         if self.watch:
             self._thread(self._watch, "qalam-watch")
         self._thread(self._lead, "qalam-leader")
@@ -111,6 +115,24 @@ class Services:
             outlets.start(self.site)  # other outlets' feeds (idle with none configured)
             distribution.start(self.site)  # IndexNow / Telegram on publish (idle while disabled)
         warm_search(self.site, self.warm_delay, self._stop)
+
+    def _check(self) -> None:
+        """The site started from the last folder walk (content/snapshot.py): walk the folders
+        now, so that what changed while no server ran is picked up. After ``check_delay``
+        seconds, not at once: the first pages are being rendered meanwhile, on the same core."""
+        if self._stop.wait(self.check_delay):
+            return
+        try:
+            report = self.site.refresh()
+        except Exception:  # noqa: BLE001 — the next change the watcher sees refreshes again
+            log.exception("could not check the folders against the kept walk")
+            return
+        if report.changed:
+            log.warning("files changed while no server ran: %d read again, %d removed", report.parsed, report.removed)
+            if self._leading:
+                from qalam.search.service import for_site
+
+                for_site(self.site).sync(refresh=False)  # the site was refreshed just now
 
     def _watch(self) -> None:
         watch(self.site, stop=self._stop, sync_search=lambda: self._leading)
@@ -226,12 +248,14 @@ def build_app(site):
 
 def app_factory() -> ServingApp:
     """uvicorn's factory in each worker process (``qalam.serve.serving:app_factory``)."""
+    from qalam.content import bulk
     from qalam.content.site import Site
 
+    bulk.keep_long_lived()  # this process keeps its site's pages (content/bulk.py)
     path = os.environ.get(ENV_SITE)
     if not path:
         raise RuntimeError(f"{ENV_SITE} is not set: start workers with `qalam serve SITE --workers N`")
-    site = Site(path, config_overrides=config_overrides())
+    site = Site(path, config_overrides=config_overrides(), from_snapshot=True)
     return ServingApp(site, watch=os.environ.get(ENV_WATCH, "1") != "0")
 
 
