@@ -98,6 +98,12 @@ def _build(site: Site, out, base_url: str | None, progress: Progress | None, job
         output = OutputTree(Path(out))
         state = None if full else (output.kept_state or BuildState.load(output.manifest))
         phase("read the last build's state")
+        # Related articles come from the search index: bring it in step first, or an export made
+        # before any search (a fresh clone, a CI job) would have none, unlike the server's pages.
+        from qalam.search.service import for_site
+
+        for_site(site).sync(refresh=False)
+        phase("search index (related articles)")
         fingerprint = build_fingerprint(site, base_url)
         todo, reason, changed = plan(site, state, fingerprint)
         renderer = Renderer(site, base_url, output.add)

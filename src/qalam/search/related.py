@@ -1,8 +1,9 @@
 """Related articles: the hand-picked ones first, then the most similar by content.
 
-Similarity is the search index's BM25 ranking of a query made of the article's title
-and tags with "any word may match", in the article's language: no second model to keep
-in step with the content.
+Similarity is the search index's BM25 weighting of a query made of the article's title
+and tags with "any word may match", in the article's language, read from the index's
+champion lists (SQLiteSearchBackend.similar): no second model to keep in step with the
+content.
 """
 
 from __future__ import annotations
@@ -51,11 +52,13 @@ def similar(page: Page, limit: int, exclude: list[Page] = ()) -> list[Page]:
         exclude_urls=tuple([page.url(), *(p.url() for p in exclude)]), count=False,
     )
     out: list[Page] = []
-    for hit in for_site(site).search(query, sync=False).hits:
-        res = site.resolve(hit.url)
+    for url in for_site(site).similar(query):
+        res = site.resolve(url)
         if res.kind == "page" and res.page is not None and res.page is not page and article(res.page).is_article:
             out.append(res.page)
-    return out[:limit]
+            if len(out) >= limit:
+                break
+    return out
 
 
 def related_pages(page: Page, limit: int = 4) -> list[Page]:

@@ -137,6 +137,16 @@ class SearchService:
         return self.sync(**kwargs)
 
     # --- querying ----------------------------------------------------------------------
+    def similar(self, query: SearchQuery) -> list[str]:
+        """URLs most like the query's words, best first (related articles; the index as it is,
+        never waiting for a sync). From the champion lists where the backend has them."""
+        query.per_page = max(1, min(int(query.per_page or 10), 100))
+        similar = getattr(self.backend, "similar", None)
+        urls = similar(query, now=self.site.now(), tz=self.site.tz) if similar is not None else None
+        if urls is None:
+            urls = [hit.url for hit in self.search(query, sync=False).hits]
+        return urls
+
     def search(self, query: SearchQuery, *, sync: bool = True) -> SearchResults:
         """Answer a query; ``sync=False`` uses the index as it is (page rendering must not
         wait for an index build: `qalam serve` builds it in the background)."""
