@@ -11,13 +11,13 @@ the densest run of matched words, HTML-escaped, with ``<mark>`` around the match
 from __future__ import annotations
 
 import hashlib
-import heapq
 import html
 import sqlite3
 import threading
 from collections.abc import Iterable
 from datetime import datetime, time, timezone, tzinfo
 from functools import lru_cache
+from operator import itemgetter
 from time import monotonic
 from pathlib import Path
 
@@ -71,9 +71,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
 );
 """
 #: Entries of each word's champion lists that rank related articles (SQLiteSearchBackend.similar).
-SIMILAR_DEPTH = 64
+SIMILAR_DEPTH = 32
 #: Champion list heads kept in memory for related articles (the cache is emptied when full).
 SIMILAR_CACHE = 20_000
+_by_score = itemgetter(1)
 #: BM25 column weights: title terms, body terms, title loose keys, body loose keys.
 WEIGHTS = topk.WEIGHTS
 #: The `meta` column holds tokens for the language, the section and "has a publication window",
@@ -415,20 +416,17 @@ class SQLiteSearchBackend:
             depth = SIMILAR_DEPTH
             while True:
                 scores: dict[int, float] = {}
+                get = scores.get
                 deeper = False
                 for key in keys:
                     head = heads.get((key, depth))
                     if head is None:
-                        row = conn.execute("SELECT id, df, size FROM phrases WHERE key=?", (key,)).fetchone()
-                        head = heads[(key, depth)] = (0.0, False, ()) if row is None else (
-                            topk.idf(n_docs, row[1]), row[2] > depth,
-                            conn.execute("SELECT impact, doc FROM champions WHERE pid=? ORDER BY impact DESC LIMIT ?",
-                                         (row[0], depth)).fetchall())
-                    weight, more, rows = head
+                        head = heads[(key, depth)] = self._head(key, depth, n_docs)
+                    more, entries = head
                     deeper = deeper or more
-                    for impact, doc in rows:
-                        scores[doc] = scores.get(doc, 0.0) + weight * impact
-                best = heapq.nsmallest(max(4 * want, 64), scores, key=lambda d: (-scores[d], d))
+                    for doc, weight in entries:
+                        scores[doc] = get(doc, 0.0) + weight
+                best = [doc for doc, _score in sorted(scores.items(), key=_by_score, reverse=True)[: 2 * want + 8]]
                 found = dict(conn.execute(
                     f"SELECT d.id, d.url FROM docs d INDEXED BY docs_match WHERE d.id IN ({','.join('?' * len(best))}) "
                     f"AND {' AND '.join(where)}", [*best, *args]).fetchall()) if best else {}
@@ -437,6 +435,17 @@ class SQLiteSearchBackend:
                     break
                 depth *= 4
         return [found[d] for d in best if d in found][:want]
+
+    def _head(self, key: str, depth: int, n_docs: int) -> tuple[bool, list[tuple[int, float]]]:
+        """The first ``depth`` entries of a phrase's champion list as (document, IDF × weight),
+        and whether the list goes on."""
+        row = self._conn.execute("SELECT id, df, size FROM phrases WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return False, []
+        weight = topk.idf(n_docs, row[1])
+        rows = self._conn.execute("SELECT doc, impact FROM champions WHERE pid=? ORDER BY impact DESC LIMIT ?",
+                                  (row[0], depth)).fetchall()
+        return row[2] > depth, [(doc, weight * impact) for doc, impact in rows]
 
     def _count(self, query: SearchQuery, lang: str, match: str, where: list[str], args: list) -> int:
         """How many pages match, without scoring them.
