@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -51,3 +52,15 @@ def test_comments_doctype_entities_survive():
 def test_never_raises_and_keeps_non_cyrillic_text(text):
     out = conv(text)
     assert isinstance(out, str)
+
+
+@pytest.mark.parametrize("markup", ["<![0", "a <!x[ b", "<![CDATA[x", "<!", "<![ ]>", "x <![if y"])
+def test_malformed_declarations_are_text_in_every_html_reader(markup):
+    """The standard parser raises AssertionError on these; each of Qalam's readers goes on."""
+    from qalam.content.summary import truncate_html
+    from qalam.search.text import html_to_text
+
+    out = transliterate_html(markup, str.upper)
+    assert "0" not in markup or "0" in out
+    html_to_text(markup)
+    truncate_html(markup, 10)

@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import math
 from html import escape
-from html.parser import HTMLParser
 from typing import Any
+
+from qalam.lang.htmlparser import SafeHTMLParser
 
 __all__ = ["split_divider", "make_summary", "truncate_html"]
 
@@ -143,7 +144,7 @@ def truncate_html(html: str, size: int, ellipsis: str = "...") -> str:
     return _Truncator(html, size, ellipsis).result
 
 
-class _Truncator(HTMLParser):
+class _Truncator(SafeHTMLParser):
     def __init__(self, html: str, size: int, ellipsis: str, decode_only_if_short: bool = False):
         super().__init__(convert_charrefs=True)
         self.size = size

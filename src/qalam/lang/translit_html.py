@@ -11,8 +11,9 @@ reader inside the Latin edition); an element with ``data-no-rewrite`` keeps its 
 from __future__ import annotations
 
 import html
-import html.parser
 from collections.abc import Callable
+
+from .htmlparser import SafeHTMLParser
 
 VERBATIM = {"code", "pre", "kbd", "samp", "script", "style", "textarea", "var"}
 TEXT_ATTRS = {"title", "alt", "placeholder", "aria-label", "aria-description"}
@@ -21,7 +22,7 @@ URL_ATTRS = {"href", "action"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
-class _Transliterator(html.parser.HTMLParser):
+class _Transliterator(SafeHTMLParser):
     def __init__(self, convert: Callable[[str], str], rewrite_url: Callable[[str], str] | None):
         super().__init__(convert_charrefs=False)
         self.convert = convert

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import html.parser
 import re
+
+from qalam.lang.htmlparser import SafeHTMLParser
 
 BLOCK = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "table",
@@ -12,7 +13,7 @@ BLOCK = {
 SKIP = {"script", "style", "template", "svg", "noscript"}
 
 
-class _Text(html.parser.HTMLParser):
+class _Text(SafeHTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
