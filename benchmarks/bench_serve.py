@@ -106,7 +106,8 @@ def wrk(url: str, duration: int) -> dict:
 
 
 def first_renders(corpus_user: Path, count: int) -> dict[str, tuple[float, float]]:
-    """p50/p95 ms of rendering distinct articles once each (render cache cold), in-process: through
+    """p50/p95 ms of rendering distinct articles once each (render cache cold, related articles
+    from a built search index), in-process: through
     the render pipeline as `qalam serve` renders a page-cache miss (serve/direct.py, with the
     server's headers), and through Django (the full view stack), alternating articles."""
     code = f"""
@@ -118,6 +119,8 @@ from qalam.serve.direct import PipelineASGI
 from qalam.render.reply import Request
 from django.test import Client
 site = Site({str(corpus_user)!r})  # the default state folder, reused by the cold start below
+from qalam.search.service import for_site
+for_site(site).sync(refresh=False)  # related articles come from the search index, as on a served site
 set_site(site); c = Client(SERVER_NAME="localhost"); c.get('/news/00001')
 direct = PipelineASGI(site, get_asgi_application(site))
 times = {{"pipeline": [], "django": []}}

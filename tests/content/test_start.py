@@ -99,9 +99,10 @@ def test_a_kept_walk_that_may_not_match_is_ignored(root, tmp_path, spoil):
     if spoil == "garbage":
         path.write_text("{not json")
     elif spoil == "other-format":
-        data = json.loads(path.read_text())
+        head, body = path.read_text().split("\n", 1)
+        data = json.loads(head)
         data["format"] = 999
-        path.write_text(json.dumps(data))
+        path.write_text(json.dumps(data) + "\n" + body)
     elif spoil == "other-settings":
         (root / "config/system.yaml").write_text("timezone: Asia/Almaty\npages:\n  ignore_files: [notes.txt]\n")
     else:
@@ -217,3 +218,26 @@ def test_bulk_steps_nest_and_leave_a_paused_collector_paused():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_kept_folders_are_read_when_first_needed(root, tmp_path, monkeypatch):
+    open_site(tmp_path).close()
+    read = []
+    real = snapshot.read
+    monkeypatch.setattr(snapshot, "read", lambda *a, **k: read.append(1) or real(*a, **k))
+    site = open_site(tmp_path, from_snapshot=True)
+    assert site.last_sync.unchanged == 4 and read == []  # `qalam serve`'s supervisor stops here
+    assert site.resolve("/news/b").page.title == "B" and read == [1]
+    site.close()
+
+
+def test_a_kept_walk_spoilt_after_its_first_line_means_a_walk_when_needed(root, tmp_path):
+    open_site(tmp_path).close()
+    path = tmp_path / "state" / snapshot.NAME
+    head = path.read_bytes().split(b"\n", 1)[0]
+    path.write_bytes(head + b"\n{broken")
+    site = open_site(tmp_path, from_snapshot=True)
+    assert site.unchecked
+    assert site.resolve("/news/b").page.title == "B"  # walked instead
+    assert not site.unchecked
+    site.close()

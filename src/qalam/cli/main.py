@@ -127,7 +127,8 @@ def serve(site: str, host: str, port: int, workers: int, server: str, no_watch: 
     langs = ", ".join(the_site.language_codes) if the_site.languages.enabled else "single language"
     err_console.print(
         f"[bold green]Qalam[/] serving [bold]{the_site.user_dir}[/] ({langs}; "
-        f"{len(the_site.scan.files)} files indexed in {time.perf_counter() - started:.2f} s) "
+        f"{the_site.last_sync.parsed + the_site.last_sync.unchanged} files indexed in "
+        f"{time.perf_counter() - started:.2f} s) "
         f"at [link]http://{host}:{port}[/link]"
         + (f" with {workers} worker processes" if workers > 1 else "")
         + (" (granian)" if server == "granian" else "") + "  (Ctrl+C to stop)"

@@ -182,16 +182,43 @@ class Site:
     def _start_from_snapshot(self) -> bool:
         settings = self._scan_settings()
         generation = self.index.generation
-        scan = snapshot.read(self.state_dir / snapshot.NAME, generation=f"{self.index.identity}:{generation}",
-                             settings=[settings[k] for k in sorted(settings)])
-        if scan is None:
+        path = self.state_dir / snapshot.NAME
+        kept = [settings[k] for k in sorted(settings)]
+        files = snapshot.peek(path, generation=f"{self.index.identity}:{generation}", settings=kept)
+        if files is None:
             return False
-        self.scan = scan
+        # The folders themselves are read when first needed (the first page; never in the
+        # supervisor of several workers, which only needs to know the index is in step).
+        self._scan_loader = lambda: snapshot.read(path, generation=f"{self.index.identity}:{generation}",
+                                                  settings=kept)
         self._structure = None  # computed when a refresh compares (content/site.py refresh)
         self._snapshot_kept = (generation, settings, None)  # its structure: when first compared
         self.unchecked = True
-        self.last_sync = SyncReport(unchanged=len(scan.files))
+        self.last_sync = SyncReport(unchanged=files)
         return True
+
+    _scan: ScanResult | None = None
+    _scan_loader = None
+
+    @property
+    def scan(self) -> ScanResult:
+        """The folders as last walked (read from the kept walk on first use after a start from it)."""
+        if self._scan is None and self._scan_loader is not None:
+            with self._lock, bulk_allocation():
+                if self._scan is None:
+                    loaded = self._scan_loader()
+                    self._scan_loader = None
+                    if loaded is not None:
+                        self._scan = loaded
+                    else:  # changed or spoilt since the start: walk now
+                        self.refresh()
+        if self._scan is None:
+            raise AttributeError("scan")
+        return self._scan
+
+    @scan.setter
+    def scan(self, value: ScanResult) -> None:
+        self._scan, self._scan_loader = value, None
 
     def _keep_walk(self, scan: ScanResult, settings: dict, generation: int, structure: tuple) -> None:
         """Keep this walk for the next start (content/snapshot.py) unless it is kept already."""
@@ -223,8 +250,9 @@ class Site:
             before = dict(self.index.entries)
             report = self.index.sync(scan.files, progress=progress)
             structure = _structure_key(scan)
-            if getattr(self, "_structure", ()) is None:  # started from a kept walk
-                self._structure = _structure_key(self.scan)
+            if getattr(self, "_structure", ()) is None and self._scan is not None:
+                # Started from a kept walk that pages were built from: compare with it.
+                self._structure = _structure_key(self._scan)
                 if self._snapshot_kept is not None and self._snapshot_kept[2] is None:
                     self._snapshot_kept = (*self._snapshot_kept[:2], self._structure)
             same_structure = not config_changed and structure == getattr(self, "_structure", None)

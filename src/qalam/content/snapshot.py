@@ -10,7 +10,9 @@ the index raises, content/index.py). A server starts from it when nothing has ch
 
 The file is derived state like the index: JSON (never pickle: the state folder is read by the
 server), written atomically, ignored when its version, the index generation or the walk's
-settings differ.
+settings differ. Its first line says what it belongs to, so a process that only needs to know
+whether the index is in step (``qalam serve``'s supervisor) reads that line and not the folders,
+and a server reads the folders when its first page needs them.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from .scan import FileStat, Node, ScanResult
 
 log = logging.getLogger("qalam.snapshot")
 
-FORMAT = 1
+FORMAT = 2  # 2: a first line with what the walk belongs to
 NAME = "scan.json"
 
 
 def write(path: Path, scan: ScanResult, *, generation: str, settings: list) -> None:
+    """Keep ``scan``: a first line saying what it belongs to (read alone by :func:`peek`), then
+    the folders."""
     nodes = []
     for rel, node in scan.nodes.items():  # walk order: a parent before its children, in order
         nodes.append([
@@ -37,11 +41,11 @@ def write(path: Path, scan: ScanResult, *, generation: str, settings: list) -> N
             [[name, st.mtime_ns, st.size] for name, st in node.media.items()],
             _stat(node.frontmatter) if node.frontmatter else None,
         ])
-    data = {"format": FORMAT, "generation": generation, "settings": settings, "nodes": nodes,
-            "refused": scan.refused}
+    head = {"format": FORMAT, "generation": generation, "settings": settings, "files": len(scan.files)}
+    body = {"nodes": nodes, "refused": scan.refused}
+    dump = lambda data: json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # noqa: E731
     try:
-        atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
-                           durable=False)
+        atomic_write_bytes(path, f"{dump(head)}\n{dump(body)}".encode(), durable=False)
     except OSError as err:  # a read-only state folder: the next start walks
         log.warning("could not keep the folder walk in %s: %s", path, err)
 
@@ -50,17 +54,32 @@ def _stat(st: FileStat | None) -> list:
     return [st.mtime_ns, st.size] if st is not None else [0, 0]
 
 
+def peek(path: Path, *, generation: str, settings: list) -> int | None:
+    """The number of page files of the kept walk when it belongs to this index ``generation``
+    and these walk ``settings`` (its first line only); None when it may not match."""
+    try:
+        with open(path, "rb") as fh:
+            head = json.loads(fh.readline())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(head, dict) or head.get("format") != FORMAT or head.get("generation") != generation \
+            or head.get("settings") != settings or not isinstance(head.get("files"), int):
+        return None
+    return head["files"]
+
+
 def read(path: Path, *, generation: str, settings: list) -> ScanResult | None:
     """The kept walk, or None when there is none or it may not match the files any more."""
     try:
-        data = json.loads(path.read_bytes())
+        with open(path, "rb") as fh:
+            head, body = json.loads(fh.readline()), json.loads(fh.read())
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("generation") != generation \
-            or data.get("settings") != settings:
+    if not isinstance(head, dict) or head.get("format") != FORMAT or head.get("generation") != generation \
+            or head.get("settings") != settings or not isinstance(body, dict):
         return None
     try:
-        return _scan(data)
+        return _scan(body)
     except (KeyError, TypeError, ValueError, IndexError):
         log.warning("%s: not a folder walk Qalam wrote; walking the folders", path)
         return None

@@ -1,7 +1,7 @@
 """Page-cache misses rendered by the pipeline itself, without Django (docs/serving.md).
 
-An anonymous GET without a query string or cookie (all the page cache lets through to a
-render) needs nothing Django has: no session, no form, no account. :class:`PipelineASGI`
+An anonymous GET without a cookie (all the page cache lets through to a render, with or
+without a query string) needs nothing Django has: no session, no form, no account. :class:`PipelineASGI`
 answers it with ``render/pipeline.answer`` and the headers the server's middleware would add
 (``render/hosts.add_policy_headers``), and skips the framework's request and middleware work,
 a third of an article's first render (docs/benchmarks.md). Renders run in worker threads, as
@@ -10,6 +10,8 @@ Django runs each request's view in a thread of its own (its ASGI handler gives e
 """
 
 from __future__ import annotations
+
+import urllib.parse
 
 from asgiref.sync import sync_to_async
 
@@ -25,6 +27,16 @@ CHUNK = 256 * 1024
 #: Paths the Django app owns (web/urls.py): the content API, the editor, the search API, the beacon.
 FRAMEWORK_PREFIXES = ("/api/v1/", "/editor/")
 FRAMEWORK_PATHS = frozenset({"/editor", "/api/search"})
+
+
+def query_args(query: bytes) -> dict[str, str]:
+    """The query, last value of each name, as Django's ``request.GET.get`` reads it."""
+    args: dict[str, str] = {}
+    if query:
+        for name, value in urllib.parse.parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True,
+                                                  encoding="utf-8", errors="replace"):
+            args[name] = value
+    return args
 
 
 def framework_path(path: str) -> bool:
@@ -55,7 +67,8 @@ class PipelineASGI:
                 host = value.decode("latin-1")
             elif name == b"accept-language":
                 accept = value.decode("latin-1")
-        request = Request(path=scope.get("path") or "/", scheme=scope.get("scheme", "http"), host=host,
+        request = Request(path=scope.get("path") or "/", args=query_args(scope.get("query_string") or b""),
+                          scheme=scope.get("scheme", "http"), host=host,
                           method=scope.get("method", "GET"), accept_language=accept or None)
         reply = await self._render(request)
         headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers()]

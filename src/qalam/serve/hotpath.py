@@ -9,7 +9,8 @@ can have changed. Everything the cache does not take goes to Django.
 What goes through the cache (everything else goes straight to Django, untouched):
 
 * ``GET`` and ``HEAD`` without a ``Cookie`` or ``Authorization`` header (a session, the editor)
-  and without a query string (search, paging by ``?``, image versions go to Django).
+  and without a query string. One with a query string (search, paging by ``?``, image
+  versions) is rendered for each reader by the same renderer and never stored.
 * The key is (scheme, Host, path): pages carry absolute URLs (canonical, Open Graph) built from
   the Host. Nothing else of the request changes a cached response: responses that depend on
   more (``Vary`` other than ``Accept-Encoding``; the language redirect of ``/``, which Django
@@ -228,7 +229,8 @@ class PageCacheASGI:
                 inm = value
             elif name == b"if-modified-since":
                 ims = value
-        if scope.get("query_string"):
+        query = bool(scope.get("query_string"))
+        if query and self.render is self.app:
             return await self.app(scope, receive, _without_valid_until(send))
 
         head = scope["method"] == "HEAD"
@@ -243,6 +245,10 @@ class PageCacheASGI:
             # HostMiddleware answers the same for what does not come through here.
             return await _bad_host(send)
         now = site.now().timestamp()
+        if query:
+            # Search, paging by `?`, image versions: rendered for each reader by the renderer
+            # (the pipeline, without Django), never stored; HEAD and conditionals as for a miss.
+            return await self._miss(scope, receive, send, None, now, head, inm, ims)
         # With a base URL, no byte of a page depends on the Host or scheme it was asked with.
         key = ("", "", scope.get("path", "")) if self._base_url else \
             (scope.get("scheme", "http"), name, scope.get("path", ""))
@@ -272,8 +278,9 @@ class PageCacheASGI:
             if not pending.done():
                 pending.set_result(stored)
 
-    async def _miss(self, scope, receive, send, key: tuple, now: float, head: bool, inm, ims) -> Entry | None:
-        """Let the renderer (the pipeline, else Django) answer; store and return the entry if it can be cached."""
+    async def _miss(self, scope, receive, send, key: tuple | None, now: float, head: bool, inm, ims) -> Entry | None:
+        """Let the renderer (the pipeline, else Django) answer; store and return the entry if it
+        can be cached (never with ``key`` None: a request with a query string)."""
         site = self.site
 
         # Miss: the renderer renders the full page (a HEAD as a GET, conditionals removed), so the
@@ -323,7 +330,7 @@ class PageCacheASGI:
                 return
             entry.body = b"".join(state["chunks"])
             entry.size = len(entry.body) + sum(len(a) + len(b) for a, b in entry.headers) + 256
-            state["stored"] = self._put(key, entry)
+            state["stored"] = self._put(key, entry) if key is not None else None
             await self._answer(entry, send, now, head, inm, ims, b"MISS")
 
         await self.render(inner, receive, capture)

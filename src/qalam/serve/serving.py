@@ -162,22 +162,62 @@ class Services:
                 self._threads = []
 
 
-#: The request that warms Django up at startup: cheap, no side effect, past the page cache (a query).
+#: The request that warms Django up after startup: cheap, no side effect.
 WARM_PATH, WARM_QUERY = "/robots.txt", b"warm=1"
+#: Seconds after startup when Django is loaded and warmed in the background: readers' pages never
+#: need it, so it stays off the path of a cold start's first pages.
+WARM_DELAY = 2.0
+
+
+class LazyFramework:
+    """The Django app (editor, API, sessions), imported and set up on first use or by the
+    warm-up, in a thread: a server's first pages never wait for it (serve/direct.py answers
+    them)."""
+
+    def __init__(self, site):
+        self.site = site
+        self._app = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._app is not None
+
+    def load(self):
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    from qalam.web.app import get_asgi_application
+
+                    self._app = get_asgi_application(self.site)
+        return self._app
+
+    async def __call__(self, scope, receive, send):
+        app = self._app
+        if app is None:
+            import asyncio
+
+            app = await asyncio.to_thread(self.load)
+        return await app(scope, receive, send)
 
 
 class ServingApp:
     """The ASGI app of a serving process: requests to :func:`build_app`'s chain, the lifespan
     protocol to :class:`Services` (started on startup, stopped on shutdown)."""
 
-    def __init__(self, site, *, watch: bool = True):
+    def __init__(self, site, *, watch: bool = True, warm_delay: float = WARM_DELAY):
         self.site = site
-        self.app = build_app(site)
+        self.framework = LazyFramework(site)
+        self.app = build_app(site, framework=self.framework)
         self.services = Services(site, watch=watch)
+        self.warm_delay = warm_delay
+        self.warmed = None  # the warm-up task, once started
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "lifespan":
             return await self.app(scope, receive, send)
+        import asyncio
+
         while True:
             message = await receive()
             kind = message["type"]
@@ -188,19 +228,26 @@ class ServingApp:
                     log.exception("could not start the background services")
                     await send({"type": "lifespan.startup.failed", "message": str(err)})
                     return
-                await self.warm()
+                self.warmed = asyncio.get_running_loop().create_task(self._warm_later())
                 await send({"type": "lifespan.startup.complete"})
             elif kind == "lifespan.shutdown":
                 try:
+                    if self.warmed is not None and not self.warmed.done():
+                        self.warmed.cancel()
                     self.services.stop()
                 finally:
                     await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    async def _warm_later(self) -> None:
+        import asyncio
+
+        await asyncio.sleep(self.warm_delay)
+        await self.warm()
+
     async def warm(self) -> None:
-        """One request through Django before readers come: readers' pages no longer need it
-        (serve/direct.py), and its first request otherwise did its one-time work (URL table,
-        middleware paths) later, seconds long while a slow page held the interpreter."""
+        """Load Django in a thread and send one request through it: its first request otherwise
+        did its one-time work (URL table, middleware paths) later, behind an editor's click."""
         import asyncio
 
         messages = [{"type": "http.request", "body": b"", "more_body": False}]
@@ -218,20 +265,21 @@ class ServingApp:
                  "root_path": "", "headers": [(b"host", b"localhost")],  # loopback: always allowed
                  "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 0)}
         try:
-            await self.app(scope, receive, send)
+            await asyncio.to_thread(self.framework.load)
+            await self.framework(scope, receive, send)
         except Exception:  # noqa: BLE001 — the first real request reports it properly
             log.exception("could not warm up the framework")
 
 
-def build_app(site):
-    """The beacon, then the page cache (memory, then ``.qalam/pagecache/``; misses rendered by the
-    pipeline directly), then Django for everything else."""
+def build_app(site, *, framework=None):
+    """The beacon, then the page cache (memory, then ``.qalam/pagecache/``; misses and queries
+    rendered by the pipeline directly), then Django (``framework``, loaded on first use) for
+    everything else."""
     from qalam.news.counter import BeaconASGI
     from qalam.serve.direct import PipelineASGI
     from qalam.serve.hotpath import PageCacheASGI
-    from qalam.web.app import get_asgi_application
 
-    django = get_asgi_application(site)
+    django = framework if framework is not None else LazyFramework(site)
     cache = PageCacheASGI(django, site, disk_dir=site.state_dir / "pagecache", render=PipelineASGI(site, django))
     app = BeaconASGI(cache, site)
     trusted = site.config.get("qalam.proxy.trusted") or []
