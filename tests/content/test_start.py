@@ -241,3 +241,20 @@ def test_a_kept_walk_spoilt_after_its_first_line_means_a_walk_when_needed(root, 
     assert site.resolve("/news/b").page.title == "B"  # walked instead
     assert not site.unchecked
     site.close()
+
+
+def test_the_structure_digest_is_the_same_from_a_walk_and_from_the_kept_walk(root, tmp_path):
+    """The page cache's disk layer names its entries by it (serve/hotpath.site_fingerprint): a
+    worker that started from the kept walk and one that walked must agree."""
+    walked = open_site(tmp_path)
+    digest = walked.structure_digest
+    walked.close()
+    kept = open_site(tmp_path, from_snapshot=True)
+    assert kept.structure_digest == digest and kept._scan is None  # from the first line alone
+    kept.scan  # the folders read: the same digest computed from them
+    kept.refresh()
+    assert kept.structure_digest == digest
+    (root / "pages/02.news/b/other.jpg").write_bytes(b"\xff\xd8 another")
+    kept.refresh()
+    assert kept.structure_digest != digest
+    kept.close()

@@ -184,9 +184,11 @@ class Site:
         generation = self.index.generation
         path = self.state_dir / snapshot.NAME
         kept = [settings[k] for k in sorted(settings)]
-        files = snapshot.peek(path, generation=f"{self.index.identity}:{generation}", settings=kept)
-        if files is None:
+        head = snapshot.peek(path, generation=f"{self.index.identity}:{generation}", settings=kept)
+        if head is None:
             return False
+        files = head["files"]
+        self._digest = (None, head["structure"])  # the kept walk's structure, not computed here
         # The folders themselves are read when first needed (the first page; never in the
         # supervisor of several workers, which only needs to know the index is in step).
         self._scan_loader = lambda: snapshot.read(path, generation=f"{self.index.identity}:{generation}",
@@ -225,8 +227,24 @@ class Site:
         kept = (generation, settings, structure)
         if kept != self._snapshot_kept:
             snapshot.write(self.state_dir / snapshot.NAME, scan, generation=f"{self.index.identity}:{generation}",
-                           settings=[settings[k] for k in sorted(settings)])
+                           settings=[settings[k] for k in sorted(settings)], structure=_digest(structure))
             self._snapshot_kept = kept
+
+    _digest: tuple = (None, "")
+
+    @property
+    def structure_digest(self) -> str:
+        """A short digest of the folders, page files and media as last walked (what a rendered
+        page depends on besides the page files' contents): the same in every process for the
+        same folders, computed once per walk (from the kept walk's first line after a start from it)."""
+        structure = getattr(self, "_structure", None)
+        if structure is None:
+            if self._digest[0] is None and self._digest[1]:
+                return self._digest[1]
+            structure = _structure_key(self.scan)
+        if self._digest[0] is not structure:
+            self._digest = (structure, _digest(structure))
+        return self._digest[1]
 
     def refresh(self, *, progress=None, force_config: bool = False) -> SyncReport:
         """Re-scan the folders and re-parse what changed; cheap when nothing did.
@@ -982,6 +1000,10 @@ class Site:
 
     def close(self) -> None:
         self.index.close()
+
+
+def _digest(structure: tuple) -> str:
+    return hashlib.blake2b(repr(structure).encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
 
 
 def _structure_key(scan: ScanResult) -> tuple:

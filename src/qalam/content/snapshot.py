@@ -26,11 +26,11 @@ from .scan import FileStat, Node, ScanResult
 
 log = logging.getLogger("qalam.snapshot")
 
-FORMAT = 2  # 2: a first line with what the walk belongs to
+FORMAT = 3  # 2: a first line with what the walk belongs to; 3: with the structure digest
 NAME = "scan.json"
 
 
-def write(path: Path, scan: ScanResult, *, generation: str, settings: list) -> None:
+def write(path: Path, scan: ScanResult, *, generation: str, settings: list, structure: str = "") -> None:
     """Keep ``scan``: a first line saying what it belongs to (read alone by :func:`peek`), then
     the folders."""
     nodes = []
@@ -41,7 +41,8 @@ def write(path: Path, scan: ScanResult, *, generation: str, settings: list) -> N
             [[name, st.mtime_ns, st.size] for name, st in node.media.items()],
             _stat(node.frontmatter) if node.frontmatter else None,
         ])
-    head = {"format": FORMAT, "generation": generation, "settings": settings, "files": len(scan.files)}
+    head = {"format": FORMAT, "generation": generation, "settings": settings, "files": len(scan.files),
+            "structure": structure}
     body = {"nodes": nodes, "refused": scan.refused}
     dump = lambda data: json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # noqa: E731
     try:
@@ -54,18 +55,20 @@ def _stat(st: FileStat | None) -> list:
     return [st.mtime_ns, st.size] if st is not None else [0, 0]
 
 
-def peek(path: Path, *, generation: str, settings: list) -> int | None:
-    """The number of page files of the kept walk when it belongs to this index ``generation``
-    and these walk ``settings`` (its first line only); None when it may not match."""
+def peek(path: Path, *, generation: str, settings: list) -> dict | None:
+    """The kept walk's first line (``files``: how many page files, ``structure``: the digest of
+    its folders and media, content/site.py) when it belongs to this index ``generation`` and
+    these walk ``settings``; None when it may not match."""
     try:
         with open(path, "rb") as fh:
             head = json.loads(fh.readline())
     except (OSError, ValueError):
         return None
     if not isinstance(head, dict) or head.get("format") != FORMAT or head.get("generation") != generation \
-            or head.get("settings") != settings or not isinstance(head.get("files"), int):
+            or head.get("settings") != settings or not isinstance(head.get("files"), int) \
+            or not isinstance(head.get("structure"), str):
         return None
-    return head["files"]
+    return head
 
 
 def read(path: Path, *, generation: str, settings: list) -> ScanResult | None:

@@ -60,7 +60,7 @@ class Services:
     """The background threads of one serving process (see the module doc)."""
 
     def __init__(self, site, *, watch: bool = True, warm_delay: float = 5.0, leader_retry: float = LEADER_RETRY,
-                 check_delay: float = 1.0):
+                 check_delay: float = 5.0):
         self.site = site
         self.check_delay = check_delay
         self.watch = watch
