@@ -156,7 +156,7 @@ def build_fingerprint(site: Site, base_url: str) -> str:
     for folder in [code_dir, *(Path(d) for d in theme_dirs(site))]:
         digest.update(_tree_stamp(folder).encode())
     digest.update(json.dumps(site.config.data, sort_keys=True, default=str).encode())
-    digest.update(repr(site._structure).encode())
+    digest.update(site.structure_digest.encode())
     return digest.hexdigest()
 
 

@@ -188,13 +188,12 @@ class Site:
         if head is None:
             return False
         files = head["files"]
-        self._digest = (None, head["structure"])  # the kept walk's structure, not computed here
         # The folders themselves are read when first needed (the first page; never in the
         # supervisor of several workers, which only needs to know the index is in step).
         self._scan_loader = lambda: snapshot.read(path, generation=f"{self.index.identity}:{generation}",
                                                   settings=kept)
-        self._structure = None  # computed when a refresh compares (content/site.py refresh)
-        self._snapshot_kept = (generation, settings, None)  # its structure: when first compared
+        self._structure_digest = head["structure"]
+        self._snapshot_kept = (generation, settings, head["structure"])
         self.unchecked = True
         self.last_sync = SyncReport(unchanged=files)
         return True
@@ -222,29 +221,25 @@ class Site:
     def scan(self, value: ScanResult) -> None:
         self._scan, self._scan_loader = value, None
 
-    def _keep_walk(self, scan: ScanResult, settings: dict, generation: int, structure: tuple) -> None:
+    def _keep_walk(self, scan: ScanResult, settings: dict, generation: int, structure: str) -> None:
         """Keep this walk for the next start (content/snapshot.py) unless it is kept already."""
         kept = (generation, settings, structure)
         if kept != self._snapshot_kept:
             snapshot.write(self.state_dir / snapshot.NAME, scan, generation=f"{self.index.identity}:{generation}",
-                           settings=[settings[k] for k in sorted(settings)], structure=_digest(structure))
+                           settings=[settings[k] for k in sorted(settings)], structure=structure)
             self._snapshot_kept = kept
 
-    _digest: tuple = (None, "")
+    #: A digest of the folders, page files and media as last walked (:func:`_structure_digest`).
+    _structure_digest: str | None = None
 
     @property
     def structure_digest(self) -> str:
-        """A short digest of the folders, page files and media as last walked (what a rendered
-        page depends on besides the page files' contents): the same in every process for the
-        same folders, computed once per walk (from the kept walk's first line after a start from it)."""
-        structure = getattr(self, "_structure", None)
-        if structure is None:
-            if self._digest[0] is None and self._digest[1]:
-                return self._digest[1]
-            structure = _structure_key(self.scan)
-        if self._digest[0] is not structure:
-            self._digest = (structure, _digest(structure))
-        return self._digest[1]
+        """What a rendered page depends on besides the page files' contents and the config: the
+        same in every process for the same folders (the page cache's disk layer and the static
+        export's state are named by it). From the kept walk's first line after a start from it."""
+        if self._structure_digest is None:
+            self._structure_digest = _structure_digest(self.scan)
+        return self._structure_digest
 
     def refresh(self, *, progress=None, force_config: bool = False) -> SyncReport:
         """Re-scan the folders and re-parse what changed; cheap when nothing did.
@@ -267,21 +262,18 @@ class Site:
         with self._lock:
             before = dict(self.index.entries)
             report = self.index.sync(scan.files, progress=progress)
-            structure = _structure_key(scan)
-            if getattr(self, "_structure", ()) is None and self._scan is not None:
-                # Started from a kept walk that pages were built from: compare with it.
-                self._structure = _structure_key(self._scan)
-                if self._snapshot_kept is not None and self._snapshot_kept[2] is None:
-                    self._snapshot_kept = (*self._snapshot_kept[:2], self._structure)
-            same_structure = not config_changed and structure == getattr(self, "_structure", None)
+            structure = _structure_digest(scan)
+            same_structure = not config_changed and structure == self._structure_digest
             if same_structure and report.changed and self._trees and self._patch_texts(before):
                 # Only page texts changed: the trees stay (a 10 000-page tree costs a third of a
                 # second to build); caches keyed by the version are dropped.
                 self._content_changed(keep_trees=True)
             elif not same_structure or report.changed:
                 self.scan = scan
-                self._structure = structure
+                self._structure_digest = structure
                 self._content_changed(keep_trees=False)
+            elif self._scan is None:  # started from the kept walk, whose folders were never read
+                self.scan = scan
             self.unchecked = False
             generation = self.index.generation
             if generation == walked_at + int(report.changed):
@@ -461,7 +453,7 @@ class Site:
                 tree.pages[rel] = page
                 tree._register(page)
                 tree.__dict__.pop("_change_times", None)
-            self._structure = _structure_key(scan)
+            self._structure_digest = _structure_digest(scan)
             self._content_changed(keep_trees=True)
             return report
 
@@ -484,12 +476,12 @@ class Site:
                     or self._stat_config() != self._config_stamp):
                 return self.refresh()
             node.media[name] = FileStat(rel, st.st_mtime_ns, st.st_size)
-            self._structure = _structure_key(scan)
+            self._structure_digest = _structure_digest(scan)
             self._content_changed(keep_trees=True)
             return SyncReport(parsed=0, removed=0, unchanged=len(self.index.entries))
 
     def _rebuild_after_add(self, report: SyncReport) -> SyncReport:
-        self._structure = _structure_key(self.scan)
+        self._structure_digest = _structure_digest(self.scan)
         self._content_changed(keep_trees=False)
         return report
 
@@ -558,7 +550,7 @@ class Site:
     def rebuild_index(self, *, progress=None) -> SyncReport:
         with self._lock:
             self.index.clear()
-            self._structure = None
+            self._structure_digest = None
             return self.refresh(progress=progress, force_config=True)
 
     def ui_strings(self, lang: str) -> dict:
@@ -1002,15 +994,13 @@ class Site:
         self.index.close()
 
 
-def _digest(structure: tuple) -> str:
-    return hashlib.blake2b(repr(structure).encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
-
-
-def _structure_key(scan: ScanResult) -> tuple:
-    return tuple(
+def _structure_digest(scan: ScanResult) -> str:
+    """Every folder with its page files and media (name, time, size), as a short digest."""
+    key = tuple(
         (rel, tuple(sorted(node.files.items())), tuple(sorted((k, v.mtime_ns, v.size) for k, v in node.media.items())))
         for rel, node in scan.nodes.items()
     )
+    return hashlib.blake2b(repr(key).encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
 
 
 _REGEX_CHARS = re.compile(r"[.^$*+?{}\[\]\\|()]")

@@ -320,15 +320,10 @@ class SQLiteSearchBackend:
         want = offset + query.per_page
         plans, analysed = [], {}
         for lang in langs:
-            tokens = analyze(query.q, lang)
-            if not any(t.term for t in tokens):
+            # A word matches by its exact term or by a loose key.
+            content = _content_words(query.q, lang)
+            if not content:
                 continue
-            # A word matches by its exact term or by a loose key. Question and function words
-            # (кім, қашан, кто, the ...) are left out when the query has other words (and are
-            # not highlighted in snippets then either).
-            unique = list({t.term: t for t in tokens if t.term}.values())
-            stops = stop_terms(lang)
-            content = [t for t in unique if t.term not in stops] or unique
             analysed[lang] = ({t.term for t in content}, {k for t in content for k in _loose_keys(t, lang)})
             phrases = [
                 phrase for g, t in enumerate(content)
@@ -397,9 +392,7 @@ class SQLiteSearchBackend:
             n_docs, _n_tokens, avgdl0 = self._stats()
             if not self.champions or avgdl0 is None or not n_docs or not lang:
                 return None
-            stops = stop_terms(lang)
-            tokens = [t for t in {t.term: t for t in analyze(query.q, lang) if t.term}.values()]
-            content = [t for t in tokens if t.term not in stops] or tokens
+            content = _content_words(query.q, lang)
             # One list per word: its stem's loose key (every form, both scripts) where it has one,
             # else its exact term (the word's other lists hold mostly the same pages).
             keys = sorted({key for t in content for key in [f"l {t.loose}" if t.loose else f"t {t.term}"]
@@ -558,6 +551,14 @@ class SQLiteSearchBackend:
 
         return topk.ThresholdRanking(phrases, lists, stats, n_docs=n_docs, avgdl=n_tokens / n_docs, avgdl0=avgdl0,
                                      groups=groups, tiered=tiered, read_list=read_list, fetch=fetch)
+
+
+def _content_words(q: str, lang: str) -> list[Token]:
+    """The query's words, once each. Question and function words (кім, қашан, кто, the ...) are
+    left out when the query has other words (and are not highlighted in snippets then either)."""
+    unique = list({t.term: t for t in analyze(q, lang) if t.term}.values())
+    stops = stop_terms(lang)
+    return [t for t in unique if t.term not in stops] or unique
 
 
 _word_key = lru_cache(maxsize=65536)(loose_key)

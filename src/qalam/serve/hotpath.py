@@ -441,7 +441,7 @@ _THEMES = Path(__file__).resolve().parent.parent / "render" / "themes"
 def site_fingerprint(site) -> str:
     """What a rendered page depends on besides the clock, as a short hex string that every
     process computes the same for the same files: the page files (path, mtime, size), the folder
-    structure and media (a digest computed once per walk, or read from the kept walk), the config
+    structure and media (``Site.structure_digest``), the config
     files, the UI strings and the themes, and Qalam's version.
     (``site.version`` is a per-process counter: worker A's version 3 is not worker B's.)"""
     from qalam import __version__
@@ -453,9 +453,7 @@ def site_fingerprint(site) -> str:
     for rel in sorted(entries):
         e = entries[rel]
         h.update(f"\0{rel}\0{e.mtime_ns}\0{e.size}".encode("utf-8", "surrogateescape"))
-    digest = getattr(site, "structure_digest", None)
-    h.update(str(digest if digest is not None else repr(getattr(site, "_structure", None))).encode(
-        "utf-8", "surrogateescape"))
+    h.update(str(getattr(site, "structure_digest", "")).encode())
     h.update(repr(getattr(site, "_config_stamp", None)).encode("utf-8", "surrogateescape"))
     user_dir = getattr(site, "user_dir", None)
     folders = [_THEMES] + ([Path(user_dir) / "themes", Path(user_dir) / "languages"] if user_dir else [])
