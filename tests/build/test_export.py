@@ -80,6 +80,31 @@ def test_several_processes_give_the_same_output(sample, tmp_path):
     assert hashes[0] == hashes[1]
 
 
+def test_workers_hash_and_write_and_skip_unchanged_files(sample, tmp_path):
+    """With several processes the workers hash and write the files; a second build finds every
+    file as the first one left it and writes nothing."""
+    first = build(sample, tmp_path / "out", base_url=BASE, jobs=2, full=True)
+    again = build(sample, tmp_path / "out", base_url=BASE, jobs=2, full=True)
+    assert first.written and again.written == [] and again.unchanged == first.files == again.files
+
+
+def test_a_file_is_its_canonical_urls_answer(tmp_path):
+    """Two URLs can name one file (`/x` and `/x/index.html`): the canonical URL's answer is
+    written whichever comes first; without one, the first other URL's, once the crawl is over."""
+    from qalam.build.export import OutputTree, canonical_url
+
+    assert [canonical_url(n) for n in ("index.html", "kk/news/index.html", "kk/feed.rss", "a.html")] == \
+        ["/", "/kk/news", "/kk/feed.rss", "/a.html"]
+    out = OutputTree(tmp_path / "out")
+    out.add("x/index.html", b"other", canonical=False)
+    out.add("x/index.html", b"canonical")
+    out.add("y/index.html", b"first other", canonical=False)
+    out.add("y/index.html", b"second other", canonical=False)
+    out.finish()
+    assert (tmp_path / "out/x/index.html").read_bytes() == b"canonical"
+    assert (tmp_path / "out/y/index.html").read_bytes() == b"first other"
+
+
 def test_the_export_holds_every_kind_of_url(sample, tmp_path):
     out = tmp_path / "out"
     build(sample, out, base_url=BASE)

@@ -95,6 +95,47 @@ def test_similar_follows_changes_to_the_index(backend):
     assert "/kk/news/new" not in before and after[0] == "/kk/news/new"
 
 
+def test_similar_filters_agree_with_the_search_filters(backend):
+    """Similar pages pass the same filters as search results: section, date range, publication
+    window and exclusions (checked in Python against columns kept per document)."""
+    from datetime import timedelta
+
+    rng = random.Random(9)
+    for n in range(30):
+        words = " ".join(rng.sample(WORDS, 4))
+        kwargs = {}
+        if n % 3 == 0:
+            kwargs["section"] = "sport"
+        if n % 2 == 0:
+            kwargs["date_from"] = (NOW - timedelta(hours=rng.randrange(50, 300))).date()
+        if n % 5 == 0:
+            kwargs["date_to"] = (NOW - timedelta(hours=rng.randrange(0, 200))).date()
+        query = SearchQuery(words, lang="kk", match_any=True, per_page=50, count=False, **kwargs)
+        allowed = set(exact(backend, SearchQuery(words, lang="kk", match_any=True, per_page=500, **kwargs)))
+        urls = backend.similar(query, now=NOW)
+        assert urls and set(urls) <= allowed, (kwargs, set(urls) - allowed)
+
+
+def test_similar_sees_a_publication_window_changed_by_another_process(backend, tmp_path):
+    """A header edit that changes no word (only `publish_date`) leaves the index's statistics as
+    they were: the columns kept per document still follow it (SQLite's data_version)."""
+    from dataclasses import replace
+
+    from qalam.search.backend import SearchDocument
+
+    query = SearchQuery("зертхана сауалнама вице-министр", lang="kk", match_any=True, per_page=4, count=False)
+    doc = SearchDocument(key="kk:new", lang="kk", url="/kk/news/new", title="зертхана сауалнама вице-министр",
+                         text="зертхана сауалнама вице-министр " * 5, section="news", date=NOW, version="1")
+    backend.apply([doc], [])
+    assert backend.similar(query, now=NOW)[0] == "/kk/news/new"
+    other = SQLiteSearchBackend(backend.path if hasattr(backend, "path") else tmp_path / "search.sqlite3")
+    try:
+        other.apply([replace(doc, published_from=NOW.replace(year=NOW.year + 1), version="2")], [])
+    finally:
+        other.close()
+    assert "/kk/news/new" not in backend.similar(query, now=NOW)
+
+
 def test_without_champion_lists_the_caller_searches(backend, tmp_path):
     backend.champions = False
     assert backend.similar(SearchQuery("мектеп", lang="kk", match_any=True), now=NOW) is None

@@ -106,7 +106,7 @@ def _build(site: Site, out, base_url: str | None, progress: Progress | None, job
         phase("search index (related articles)")
         fingerprint = build_fingerprint(site, base_url)
         todo, reason, changed = plan(site, state, fingerprint)
-        renderer = Renderer(site, base_url, output.add)
+        renderer = Renderer(site, base_url, output)
         if todo is None:
             seeds = collect_urls(site)
         else:
@@ -116,6 +116,7 @@ def _build(site: Site, out, base_url: str | None, progress: Progress | None, job
         phase("plan")
         with _templates_fixed(site):
             renderer.crawl(seeds, progress, jobs)
+        output.flush_deferred()
         redirects = {**(state.redirects() if todo is not None else {}), **renderer.redirects}
         for name, data in {**redirect_files(site, redirects), "404.html": renderer.not_found_page()}.items():
             output.add(name, data)
@@ -349,7 +350,7 @@ class Renderer:
     through Django's test client was once a fifth of a build (docs/benchmarks.md).
     """
 
-    def __init__(self, site: Site, base_url: str, keep_file: Callable[[str, bytes], None]):
+    def __init__(self, site: Site, base_url: str, output: OutputTree):
         self.site = site
         parts = urllib.parse.urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
@@ -359,7 +360,7 @@ class Renderer:
         self._local: dict[str, str | None] = _LOCAL_LINKS.setdefault(self.origin, {})
         if len(self._local) > 1_000_000:
             self._local.clear()
-        self.keep_file = keep_file  # files go straight to the output: a big site is never all in memory
+        self.output = output  # files go straight to the output: a big site is never all in memory
         self.redirects: dict[str, tuple[str, int]] = {}
         self.links: dict[str, set[str]] = {}  # output file -> same-site URL paths it references
         self.errors: list[tuple[str, int]] = []
@@ -427,8 +428,12 @@ class Renderer:
         elif answer.status >= 500:
             self.errors.append((answer.url, answer.status))
         elif answer.name is not None:
-            self.keep_file(answer.name, answer.data)
-            if answer.links:
+            canonical = answer.url == canonical_url(answer.name)
+            if answer.digest is not None:  # a worker hashed and wrote it (canonical URLs only)
+                self.output.record(answer.name, answer.digest, answer.written)
+            else:
+                self.output.add(answer.name, answer.data, canonical=canonical)
+            if answer.links and (canonical or answer.name not in self.links):
                 self.links[answer.name] = set(answer.links)
         return answer.links
 
@@ -490,6 +495,8 @@ class Answer:
     redirect: str | None = None
     links: list[str] = field(default_factory=list)
     deps: list[str] = field(default_factory=list)  # page files the answer used (Site.depends_on)
+    digest: str | None = None  # set by a worker that stored the file itself (data is then empty)
+    written: bool = False  # ... and whether it wrote it (else the output already held these bytes)
 
 
 _LINKING_TYPES = ("text/html", "text/css", "application/xml", "text/xml", "text/plain",
@@ -500,7 +507,17 @@ _WORKER: Renderer | None = None
 
 
 def _answer_in_worker(url: str) -> Answer:
-    return _WORKER.answer(url)
+    """Render ``url``, and hash and write its file here (all cores share that work): only the
+    canonical URL of a file is written by a worker, so two URLs for one file never race; the
+    parent keeps the rest for the end of the crawl (OutputTree.add)."""
+    answer = _WORKER.answer(url)
+    if answer.name is not None and answer.data and answer.redirect is None and answer.status == 200 \
+            and url == canonical_url(answer.name):
+        stored = _WORKER.output.store(answer.name, answer.data)
+        if stored is not None:  # else (a path refused) the parent reports it
+            answer.digest, answer.written = stored
+            answer.data = b""
+    return answer
 
 
 #: The parent's per-site services, kept alive in a worker so the child never closes their connections.
@@ -518,6 +535,7 @@ def _start_worker() -> None:
     site = _WORKER.site
     _INHERITED.extend([site.index._conn, counter._counters.pop(site, None), service._services.pop(site, None)])
     site.index._conn = sqlite3.connect(str(site.index.db_path), check_same_thread=False, isolation_level=None)
+    _WORKER.output.in_worker()
 
 
 @contextlib.contextmanager
@@ -536,6 +554,16 @@ def _workers(renderer: Renderer, jobs: int):
             yield lambda urls: pool.imap(_answer_in_worker, urls, chunksize=max(1, min(64, len(urls) // (jobs * 8))))
     finally:
         _WORKER = None
+
+
+def canonical_url(name: str) -> str:
+    """The one URL whose answer a file is: ``kk/news/index.html`` -> ``/kk/news`` (not
+    ``/kk/news/`` nor ``/kk/news/index.html``, which :func:`output_path` maps to it too)."""
+    if name == "index.html":
+        return "/"
+    if name.endswith("/index.html"):
+        return "/" + name[: -len("/index.html")]
+    return "/" + name
 
 
 def output_path(url: str, content_type: str) -> str:
@@ -667,7 +695,8 @@ class OutputTree:
                 self.report.refused.append(f"ignored in the last build's manifest: {name!r}")
                 del self.old[name]
         self.hashes: dict[str, str] = {}  # what this build produced: path -> sha256
-        self.produced: set[str] = set()  # files this build added (the first URL for a file wins)
+        self.produced: set[str] = set()  # files this build added (a file's canonical URL wins, else the first)
+        self._deferred: dict[str, bytes] = {}  # files from a URL that is not their canonical one
         self.manifest_extra: dict = {}  # the incremental build state, kept beside the hashes
         self._writer = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="qalam-write")
         self._pending: collections.deque[concurrent.futures.Future] = collections.deque()
@@ -676,9 +705,15 @@ class OutputTree:
         """An incremental build: the last build's files stay unless this one replaces them."""
         self.hashes = dict(self.old)
 
-    def add(self, name: str, data: bytes) -> None:
+    def add(self, name: str, data: bytes, *, canonical: bool = True) -> None:
+        """Write ``name`` unless it holds these bytes already. Two URLs can name one file
+        (``/x``, ``/x/index.html``): the file is its canonical URL's answer (canonical_url), or,
+        without one, the first other URL's, written when the crawl ends (:meth:`finish`)."""
+        if not canonical:
+            self._deferred.setdefault(name, data)
+            return
         if name in self.produced:
-            return  # two URLs for one file (the first one wins, as it would on a static host)
+            return
         from qalam.content.urlpaths import PathEscape
 
         try:
@@ -698,6 +733,42 @@ class OutputTree:
         if len(self._pending) > 512:  # bounded: a big site is never all in memory
             self._pending.popleft().result()
 
+    def in_worker(self) -> None:
+        """In a forked build worker: this process's own view of the output folder (the parent's
+        threads do not exist here; the last manifest, read before the fork, is shared)."""
+        from qalam.content.urlpaths import OutputFolder
+
+        self.folder = OutputFolder(self.out)
+        self._writer = None
+
+    def store(self, name: str, data: bytes) -> tuple[str, bool] | None:
+        """Hash ``name`` and write it unless the last build left these bytes there, in this
+        process (a worker): its digest and whether it was written; ``None`` when the path is
+        refused (the parent's :meth:`add` then reports it)."""
+        from qalam.content.urlpaths import PathEscape
+
+        try:
+            target = self.folder.path(name)
+        except PathEscape:
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        if self.old.get(name) == digest and target.is_file() and not target.is_symlink():
+            return digest, False
+        try:
+            self.folder.write(name, data)
+        except PathEscape:
+            return None
+        return digest, True
+
+    def record(self, name: str, digest: str, written: bool) -> None:
+        """A file a worker stored (:meth:`store`)."""
+        self.produced.add(name)
+        self.hashes[name] = digest
+        if written:
+            self.report.written.append(name)
+        else:
+            self.report.unchanged += 1
+
     def _write(self, name: str, data: bytes) -> None:
         from qalam.content.urlpaths import PathEscape
 
@@ -707,7 +778,14 @@ class OutputTree:
             self.report.refused.append(str(err))
             self.hashes.pop(name, None)
 
+    def flush_deferred(self) -> None:
+        """Write the files no canonical URL answered for (the crawl is over)."""
+        deferred, self._deferred = self._deferred, {}
+        for name, data in deferred.items():
+            self.add(name, data)
+
     def finish(self, state: BuildState | None = None) -> BuildReport:
+        self.flush_deferred()
         while self._pending:
             self._pending.popleft().result()  # a write that failed raises here
         self._writer.shutdown()

@@ -121,12 +121,17 @@ class OutputFolder:
         self.root = root
         self.real = os.path.realpath(root)
         self._dirs: set[str] = {""}
+        #: Folders this object created (empty then): a file in one cannot exist yet.
+        self._fresh: set[str] = set()
 
     def path(self, name: str) -> Path:
         """The path of ``name`` below the folder (normalised and checked, nothing created)."""
         return self.root / normalise_rel(name)
 
     def _ensure_dir(self, rel_dir: str) -> None:
+        """Create ``rel_dir`` below the root, each segment checked with ``lstat`` to be a real
+        folder (a link is refused, never followed), so the whole chain is proven to stay inside
+        without resolving the path again."""
         if rel_dir in self._dirs:
             return
         current = self.root
@@ -137,29 +142,42 @@ class OutputFolder:
             if built in self._dirs:
                 continue
             try:
+                os.mkdir(current)
+            except FileExistsError:
                 st = os.lstat(current)
-            except FileNotFoundError:
-                try:
-                    os.mkdir(current)
-                except FileExistsError:
-                    pass
-                st = os.lstat(current)
-            if not stat.S_ISDIR(st.st_mode):
-                raise PathEscape(f"{built}: not a folder (a link or a file) in the output; remove it")
+                if not stat.S_ISDIR(st.st_mode):
+                    raise PathEscape(f"{built}: not a folder (a link or a file) in the output; remove it") from None
+            else:
+                self._fresh.add(built)  # made by this call: no link can stand in it
             self._dirs.add(built)
-        if not _inside(os.path.realpath(current), self.real):
-            raise PathEscape(f"{rel_dir}: leaves the output folder")
 
     def write(self, name: str, data: bytes) -> Path:
         rel = normalise_rel(name)
         folder, _, base = rel.rpartition("/")
         self._ensure_dir(folder) if folder else None
         target = self.root / rel
+        nofollow = getattr(os, "O_NOFOLLOW", 0)
+        if folder in self._fresh:
+            # A folder this build created holds only what it wrote: the file is new, so it is
+            # created exclusively in place (a crash leaves a file the manifest does not list,
+            # which the next build writes again).
+            try:
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o644)
+            except FileExistsError:
+                pass  # written already (two names for one file): replace it below
+            else:
+                try:
+                    _write_all(fd, data)
+                finally:
+                    os.close(fd)
+                return target
         tmp = target.with_name(f".{base}.qalam-tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | nofollow, 0o644)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+            try:
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
             os.replace(tmp, target)
         except BaseException:
             try:
@@ -189,9 +207,17 @@ class OutputFolder:
                 os.rmdir(folder)
             except OSError:
                 break
-            self._dirs.discard(folder.relative_to(self.root).as_posix())
+            rel_folder = folder.relative_to(self.root).as_posix()
+            self._dirs.discard(rel_folder)
+            self._fresh.discard(rel_folder)
             folder = folder.parent
         return True
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _inside(path: str, root_real: str) -> bool:

@@ -145,6 +145,8 @@ class SQLiteSearchBackend:
         #: words come back in page after page of a build.
         self._heads: dict = {}
         self._heads_stats: tuple | None = None
+        self._rows: dict[int, tuple | None] = {}  # _visible's columns per document
+        self._rows_version: int | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
@@ -230,7 +232,7 @@ class SQLiteSearchBackend:
             values.append(("avgdl0", repr(avgdl0)))
         self._conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", values)
         self._stats_cache = self._langs_cache = None
-        self._heads = {}  # this process changed the lists
+        self._heads, self._rows = {}, {}  # this process changed the lists
 
     def _update_champions(self, gone, new, avgdl0: float) -> None:
         """Document frequencies and champion lists follow the removed and added documents."""
@@ -293,7 +295,7 @@ class SQLiteSearchBackend:
                 self._conn.execute(f"DELETE FROM {table}")
             self._conn.execute("DELETE FROM meta WHERE key IN ('n_docs', 'n_tokens', 'avgdl0')")
             self._stats_cache = self._langs_cache = None
-            self._heads = {}
+            self._heads, self._rows = {}, {}
 
     def close(self) -> None:
         with self._lock:
@@ -404,7 +406,6 @@ class SQLiteSearchBackend:
             if self._heads_stats != stats or len(self._heads) > SIMILAR_CACHE:
                 self._heads, self._heads_stats = {}, stats
             heads = self._heads
-            where, args = self._filters(query, lang, now, tz)
             want = max(1, query.per_page)
             depth = SIMILAR_DEPTH
             while True:
@@ -420,14 +421,51 @@ class SQLiteSearchBackend:
                     for doc, weight in entries:
                         scores[doc] = get(doc, 0.0) + weight
                 best = [doc for doc, _score in sorted(scores.items(), key=_by_score, reverse=True)[: 2 * want + 8]]
-                found = dict(conn.execute(
-                    f"SELECT d.id, d.url FROM docs d INDEXED BY docs_match WHERE d.id IN ({','.join('?' * len(best))}) "
-                    f"AND {' AND '.join(where)}", [*best, *args]).fetchall()) if best else {}
+                found = self._visible(best, query, lang, now, tz)
                 # Most of the best may be in other languages or excluded: then look deeper once more.
                 if len(found) >= want or not deeper or depth >= topk.KEEP * 2:
                     break
                 depth *= 4
         return [found[d] for d in best if d in found][:want]
+
+    def _visible(self, ids: list[int], query: SearchQuery, lang: str, now: datetime, tz: tzinfo) -> dict[int, str]:
+        """The URLs of those of ``ids`` that pass the query's filters (as :meth:`_filters` says).
+
+        The few columns the filters read are kept per document while the index does not change
+        (SQLite's ``data_version`` for other connections' writes, :meth:`_changed` for this
+        one's): related boxes meet the same popular documents again and again, and a query per
+        box cost more than ranking it."""
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        rows = self._rows
+        if self._rows_version != version or len(rows) > SIMILAR_CACHE:
+            rows = self._rows = {}
+            self._rows_version = version
+        missing = [i for i in ids if i not in rows]
+        if missing:
+            for row in self._conn.execute(
+                    f"SELECT id, url, lang, section, date_ts, pub_from, pub_until FROM docs "
+                    f"WHERE id IN ({','.join('?' * len(missing))})", missing):
+                rows[row[0]] = row[1:]
+            for i in missing:
+                rows.setdefault(i, None)  # gone: never shown
+        now_ts = now.timestamp()
+        lo = datetime.combine(query.date_from, time.min, tzinfo=tz).timestamp() if query.date_from else None
+        hi = datetime.combine(query.date_to, time.max, tzinfo=tz).timestamp() if query.date_to else None
+        excluded = set(query.exclude_urls)
+        found: dict[int, str] = {}
+        for i in ids:
+            row = rows[i]
+            if row is None:
+                continue
+            url, doc_lang, section, date_ts, pub_from, pub_until = row
+            if (doc_lang != lang or (pub_from is not None and pub_from > now_ts)
+                    or (pub_until is not None and pub_until <= now_ts) or url in excluded
+                    or (query.section and section != query.section)
+                    or (lo is not None and (date_ts is None or date_ts < lo))
+                    or (hi is not None and (date_ts is None or date_ts >= hi))):
+                continue
+            found[i] = url
+        return found
 
     def _head(self, key: str, depth: int, n_docs: int) -> tuple[bool, list[tuple[int, float]]]:
         """The first ``depth`` entries of a phrase's champion list as (document, IDF × weight),
