@@ -511,8 +511,7 @@ def _answer_in_worker(url: str) -> Answer:
     canonical URL of a file is written by a worker, so two URLs for one file never race; the
     parent keeps the rest for the end of the crawl (OutputTree.add)."""
     answer = _WORKER.answer(url)
-    if answer.name is not None and answer.data and answer.redirect is None and answer.status == 200 \
-            and url == canonical_url(answer.name):
+    if answer.name is not None and answer.data and url == canonical_url(answer.name):
         stored = _WORKER.output.store(answer.name, answer.data)
         if stored is not None:  # else (a path refused) the parent reports it
             answer.digest, answer.written = stored
@@ -724,7 +723,7 @@ class OutputTree:
         self.produced.add(name)
         digest = hashlib.sha256(data).hexdigest()
         self.hashes[name] = digest
-        if self.old.get(name) == digest and target.is_file() and not target.is_symlink():
+        if self._unchanged(name, target, digest):
             self.report.unchanged += 1
             return
         self.report.written.append(name)
@@ -752,13 +751,17 @@ class OutputTree:
         except PathEscape:
             return None
         digest = hashlib.sha256(data).hexdigest()
-        if self.old.get(name) == digest and target.is_file() and not target.is_symlink():
+        if self._unchanged(name, target, digest):
             return digest, False
         try:
             self.folder.write(name, data)
         except PathEscape:
             return None
         return digest, True
+
+    def _unchanged(self, name: str, target: Path, digest: str) -> bool:
+        """The last build wrote these bytes to ``name`` and the file is still there."""
+        return self.old.get(name) == digest and target.is_file() and not target.is_symlink()
 
     def record(self, name: str, digest: str, written: bool) -> None:
         """A file a worker stored (:meth:`store`)."""
