@@ -88,6 +88,20 @@ def test_workers_hash_and_write_and_skip_unchanged_files(sample, tmp_path):
     assert first.written and again.written == [] and again.unchanged == first.files == again.files
 
 
+def test_a_build_keeps_the_search_index_the_server_made(sample, tmp_path, monkeypatch):
+    """The search index synced by the server (or `qalam index`) is current for a build with
+    --base-url: the build indexes nothing again (it used to re-index every page)."""
+    from qalam.search.service import for_site
+
+    service = for_site(sample)
+    service.sync(refresh=False)
+    upserts = []
+    original = service.backend.apply
+    monkeypatch.setattr(service.backend, "apply", lambda up, rm: original(upserts.extend(up) or up, rm))
+    build(sample, tmp_path / "out", base_url=BASE)
+    assert upserts == []
+
+
 def test_a_file_is_its_canonical_urls_answer(tmp_path):
     """Two URLs can name one file (`/x` and `/x/index.html`): the canonical URL's answer is
     written whichever comes first; without one, the first other URL's, once the crawl is over."""

@@ -94,16 +94,18 @@ def _build(site: Site, out, base_url: str | None, progress: Progress | None, job
         clock[0] = now
 
     base_url, warnings = _base_url(site, base_url)
+    # Related articles come from the search index: bring it in step first, or an export made
+    # before any search (a fresh clone, a CI job) would have none, unlike the server's pages.
+    # Outside the --base-url below: the index is the server's and `qalam index`'s too, and a
+    # configuration that differs only while building would index every page again, twice.
+    from qalam.search.service import for_site
+
+    for_site(site).sync(refresh=False)
+    phase("search index (related articles)")
     with _site_url(site, base_url), _quiet("qalam.web"):
         output = OutputTree(Path(out))
         state = None if full else (output.kept_state or BuildState.load(output.manifest))
         phase("read the last build's state")
-        # Related articles come from the search index: bring it in step first, or an export made
-        # before any search (a fresh clone, a CI job) would have none, unlike the server's pages.
-        from qalam.search.service import for_site
-
-        for_site(site).sync(refresh=False)
-        phase("search index (related articles)")
         fingerprint = build_fingerprint(site, base_url)
         todo, reason, changed = plan(site, state, fingerprint)
         renderer = Renderer(site, base_url, output)
