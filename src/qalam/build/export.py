@@ -100,7 +100,7 @@ def _build(site: Site, out, base_url: str | None, progress: Progress | None, job
     # configuration that differs only while building would index every page again, twice.
     from qalam.search.service import for_site
 
-    for_site(site).sync(refresh=False)
+    for_site(site).sync(refresh=False, jobs=jobs)
     phase("search index (related articles)")
     with _site_url(site, base_url), _quiet("qalam.web"):
         output = OutputTree(Path(out))
@@ -528,14 +528,12 @@ _INHERITED: list = []
 def _start_worker() -> None:
     """A SQLite connection must not be used across fork() (sqlite.org/howtocorrupt.html §2.6): the
     worker opens its own page-index connection, and a new view counter and search service."""
-    import sqlite3
-
     from qalam.news import counter
     from qalam.search import service
 
     site = _WORKER.site
-    _INHERITED.extend([site.index._conn, counter._counters.pop(site, None), service._services.pop(site, None)])
-    site.index._conn = sqlite3.connect(str(site.index.db_path), check_same_thread=False, isolation_level=None)
+    _INHERITED.extend([site.index.reopen_after_fork(), counter._counters.pop(site, None),
+                       service._services.pop(site, None)])
     _WORKER.output.in_worker()
 
 

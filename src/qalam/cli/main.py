@@ -235,7 +235,9 @@ def check(site: str, strict: bool) -> None:
 @click.argument("site", type=click.Path(exists=True, file_okay=False))
 @click.option("--rebuild", is_flag=True, help="Forget the index and parse every file again.")
 @click.option("--search/--no-search", default=True, show_default=True, help="Also update the search index.")
-def index(site: str, rebuild: bool, search: bool) -> None:
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Processes that render and analyse pages for the search index (e.g. the number of CPUs).")
+def index(site: str, rebuild: bool, search: bool, jobs: int) -> None:
     """Build or update the page index (and the search index) in SITE/.qalam/."""
     t0 = time.perf_counter()
     the_site = open_site(site, rebuild=rebuild)
@@ -251,7 +253,7 @@ def index(site: str, rebuild: bool, search: bool) -> None:
         service = for_site(the_site)
         if rebuild:
             service.backend.clear()
-        sr = _sync_search(service)
+        sr = _sync_search(service, jobs=jobs)
         click.echo(
             f"search index: {sr.added} added, {sr.updated} updated, {sr.removed} removed, {sr.unchanged} unchanged "
             f"in {time.perf_counter() - t1:.2f} s"
@@ -300,13 +302,13 @@ def search(site: str, query: str, lang: str | None, section: str | None, page_no
         click.echo("   " + unescape(marked if sys.stdout.isatty() else plain))
 
 
-def _sync_search(service, *, quiet: bool = False):
+def _sync_search(service, *, quiet: bool = False, jobs: int = 1):
     with Progress(
         TextColumn("[bold]indexing search[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err_console, transient=True, disable=quiet,
     ) as progress:
         task = progress.add_task("search", total=None)
-        return service.sync(progress=lambda done, total: progress.update(task, completed=done, total=total))
+        return service.sync(progress=lambda done, total: progress.update(task, completed=done, total=total), jobs=jobs)
 
 
 @cli.command()

@@ -284,6 +284,14 @@ class PageIndex:
             conformed,
         )
 
+    def reopen_after_fork(self) -> sqlite3.Connection:
+        """In a forked child: a connection of its own (a SQLite connection must not be used
+        across fork(), sqlite.org/howtocorrupt.html §2.6). Returns the inherited one, which the
+        caller keeps alive and never uses (closing it could disturb the parent's)."""
+        inherited = self._conn
+        self._conn = sqlite3.connect(str(self.db_path), check_same_thread=False, isolation_level=None)
+        return inherited
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()

@@ -166,12 +166,19 @@ class SQLiteSearchBackend:
         with self._lock:
             return dict(self._conn.execute("SELECT key, version FROM docs").fetchall())
 
-    def apply(self, upserts: Iterable[SearchDocument], removals: Iterable[str]) -> None:
-        rows = []
-        for doc in upserts:
-            title_terms, title_loose = _terms(doc.title, doc.lang)
-            body_terms, body_loose = _terms(doc.text, doc.lang)
-            rows.append((doc, title_terms, body_terms, title_loose, body_loose))
+    @staticmethod
+    def analyse(doc: SearchDocument) -> tuple:
+        """The CPU-bound part of indexing ``doc``, without the database (so it can run in
+        another process, search/service.py): its term columns, meta tokens and phrase weights."""
+        title_terms, title_loose = _terms(doc.title, doc.lang)
+        body_terms, body_loose = _terms(doc.text, doc.lang)
+        columns = (title_terms, body_terms, title_loose, body_loose, _meta(doc))
+        return (doc, *columns, topk.phrase_weights(columns))
+
+    def apply(self, upserts: Iterable[SearchDocument | tuple], removals: Iterable[str]) -> None:
+        """Index ``upserts`` (documents, or what :meth:`analyse` made of them) and remove the
+        documents with the keys ``removals``."""
+        rows = [doc if isinstance(doc, tuple) else self.analyse(doc) for doc in upserts]
         removals = list(removals)
         with self._lock:
             conn = self._conn
@@ -185,7 +192,7 @@ class SQLiteSearchBackend:
                         weights, dl = topk.phrase_weights(old[1])
                         gone.append((old[0], weights, dl))
                         n_docs, n_tokens = n_docs - 1, n_tokens - dl
-                for doc, tt, bt, tl, bl in rows:
+                for doc, tt, bt, tl, bl, meta, (weights, dl) in rows:
                     cur = conn.execute(
                         "INSERT INTO docs(key, lang, url, title, text, section, date_ts, pub_from, pub_until, version)"
                         " VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -194,9 +201,8 @@ class SQLiteSearchBackend:
                     )
                     conn.execute(
                         "INSERT INTO fts(rowid, title, body, title_loose, body_loose, meta) VALUES (?,?,?,?,?,?)",
-                        (cur.lastrowid, tt, bt, tl, bl, meta := _meta(doc)),
+                        (cur.lastrowid, tt, bt, tl, bl, meta),
                     )
-                    weights, dl = topk.phrase_weights((tt, bt, tl, bl, meta))
                     new.append((cur.lastrowid, weights, dl))
                     n_docs, n_tokens = n_docs + 1, n_tokens + dl
                 if avgdl0 is None and new:
