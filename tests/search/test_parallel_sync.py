@@ -47,6 +47,7 @@ def dump(path) -> dict:
 @pytest.mark.parametrize("jobs", [2, 3])
 def test_several_processes_make_the_same_index(make_site, monkeypatch, jobs):
     monkeypatch.setattr(search_service, "PARALLEL_MIN", 10)
+    monkeypatch.setattr(search_service, "PARALLEL_WINDOW", 7)  # several windows
     files = site_files(60)
     one, several = make_site(files), make_site(files)
     reports = []

@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Fewer pages than this to index are analysed in this process (forking costs more).
 PARALLEL_MIN = 400
+#: Pages handed to the analysing processes at a time (bounds what waits to be written).
+PARALLEL_WINDOW = 1000
 
 #: What a forked analyser works on: (service, {key: (page, version)}), set before the fork.
 _ANALYSER: tuple | None = None
@@ -153,6 +155,8 @@ class SearchService:
                 done = 0
                 while done < len(todo):
                     chunk = list(itertools.islice(docs, batch))
+                    if not chunk:
+                        break
                     self.backend.apply(chunk, [])
                     done += len(chunk)
                     if progress:
@@ -179,7 +183,11 @@ class SearchService:
         _ANALYSER = (self, {key: (page, ver) for key, page, ver in todo})
         try:
             with multiprocessing.get_context("fork").Pool(jobs, initializer=_start_analyser) as pool:
-                yield pool.imap(_analyse_in_worker, [key for key, _p, _v in todo], chunksize=32)
+                keys = [key for key, _p, _v in todo]
+                # A window at a time: the workers outpace the writes, and every analysed page
+                # they are ahead by waits in memory.
+                yield (doc for i in range(0, len(keys), PARALLEL_WINDOW)
+                       for doc in pool.imap(_analyse_in_worker, keys[i:i + PARALLEL_WINDOW], chunksize=32))
         finally:
             _ANALYSER = None
 
