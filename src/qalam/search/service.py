@@ -34,6 +34,8 @@ PARALLEL_MIN = 400
 #: Pages handed to the analysing processes at a time (bounds what waits to be written).
 PARALLEL_WINDOW = 1000
 
+#: A search document's dates (sent between processes in UTC).
+_DATES = ("date", "published_from", "published_until")
 #: What a forked analyser works on: (service, {key: (page, version)}), set before the fork.
 _ANALYSER: tuple | None = None
 #: Connections a forked analyser inherited: kept alive, never used (see PageIndex.reopen_after_fork).
@@ -53,9 +55,6 @@ def _analyse_in_worker(key: str) -> tuple:
     doc = dataclasses.replace(doc, **{name: value.astimezone(timezone.utc) for name in _DATES
                                       if (value := getattr(doc, name)) is not None})
     return service.backend.analyse(doc)
-
-
-_DATES = ("date", "published_from", "published_until")
 
 
 _services: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -153,10 +152,7 @@ class SearchService:
                 self.backend.apply([], removals)
             with self._documents(todo, jobs) as docs:
                 done = 0
-                while done < len(todo):
-                    chunk = list(itertools.islice(docs, batch))
-                    if not chunk:
-                        break
+                for chunk in iter(lambda: list(itertools.islice(docs, batch)), []):
                     self.backend.apply(chunk, [])
                     done += len(chunk)
                     if progress:
